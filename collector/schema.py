@@ -1,0 +1,127 @@
+"""The data/ contract: which files exist, their columns, types and meaning.
+
+This module is the single source of the schema: the store validates against it, and the site's Data page is
+generated from it. Bump SCHEMA_VERSION whenever a column is added, removed or changes meaning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMA_VERSION = 1
+VERSION_FILE = "SCHEMA_VERSION"
+
+SOURCES = ("collected", "imported", "transcribed")
+METRICS = (
+    "prefill_latency_ms",
+    "decode_token_latency_ms",
+    "decode_total_latency_ms",
+    "prefill_throughput_seq_per_s",
+    "prefill_throughput_tok_per_s",
+    "decode_throughput_tok_per_s",
+)
+STATS = ("avg", "min", "max", "p50", "p90", "p99")
+# text-generation-benchmark reads its percentiles by index from partly sorted arrays: p90 often equals p99 and
+# falls below p50. They are kept for completeness but never ranked on or charted as if exact.
+UNRELIABLE_STATS = ("p50", "p90", "p99")
+PREFILL_FORMULAS = ("seq_per_s", "tok_per_s")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # str | int | float | bool | date | datetime | intlist | enum
+    doc: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+RUN_COLUMNS: tuple[Column, ...] = (
+    Column("run_id", "str", "Stable id derived from the run's content: importing the same output twice adds nothing.", True),
+    Column("source", "enum", "How the numbers reached data/: collected by gpubench, imported from a file, or "
+           "transcribed from a publication.", True, SOURCES),
+    Column("source_url", "str", "Where a transcribed or imported result was published."),
+    Column("raw_path", "str", "The raw output(s) under data/ the numbers were parsed from, unchanged."),
+    Column("measured_at", "datetime", "When the benchmark ran (ISO 8601, UTC), if known."),
+    Column("published_at", "date", "When the source published the result, for transcribed runs."),
+    Column("host", "str", "Host label (inventory name), if known."),
+    Column("gpu", "str", "GPU model, as reported by the host or the publication.", True),
+    Column("gpu_count", "int", "GPUs in the instance.", True),
+    Column("gpu_memory_mib", "int", "Memory of one GPU in MiB, as reported by nvidia-smi."),
+    Column("num_shard", "int", "Tensor-parallel shards the server ran (TGI --num-shard)."),
+    Column("engine", "str", "Inference server (tgi).", True),
+    Column("engine_version", "str", "Server version (from /info or the image), if known."),
+    Column("image", "str", "Container image reference."),
+    Column("image_digest", "str", "Content digest of the image that ran."),
+    Column("driver_version", "str", "GPU driver version."),
+    Column("cuda_version", "str", "CUDA version reported by the driver."),
+    Column("model_id", "str", "Served model (Hugging Face id)."),
+    Column("model_revision", "str", "Model revision or commit sha."),
+    Column("tokenizer", "str", "Tokenizer the benchmark used (its Model parameter)."),
+    Column("dtype", "str", "Weights precision (--dtype), if known."),
+    Column("quantize", "str", "Quantization (--quantize), if any."),
+    Column("launcher_args", "str", "Extra launcher flags, space separated."),
+    Column("sequence_length", "int", "Prompt length in tokens (benchmark -s)."),
+    Column("decode_length", "int", "New tokens per request (benchmark -d); decode steps = decode_length - 1."),
+    Column("n_runs", "int", "Measured runs per batch size (benchmark -r)."),
+    Column("warmups", "int", "Warm-up runs per batch size (benchmark -w)."),
+    Column("batch_sizes", "intlist", "Batch sizes, space separated, in the order they ran."),
+    Column("failed_batch_sizes", "intlist", "Batch sizes whose numbers came out NaN (e.g. out of memory)."),
+    Column("temperature", "float", "Sampling temperature, empty when off."),
+    Column("top_k", "int", "Top-k sampling, empty when off."),
+    Column("top_p", "float", "Top-p sampling, empty when off."),
+    Column("typical_p", "float", "Typical-p sampling, empty when off."),
+    Column("repetition_penalty", "float", "Repetition penalty, empty when off."),
+    Column("frequency_penalty", "float", "Frequency penalty, empty when off."),
+    Column("top_n_tokens", "int", "Top-n tokens returned, empty when off."),
+    Column("watermark", "bool", "Watermarking on (true/false)."),
+    Column("do_sample", "bool", "Sampling on (true/false)."),
+    Column("prefill_throughput_formula", "enum", "What the tool's prefill 'tokens/secs' really counted: seq_per_s "
+           "(before TGI 2.4.1: batch / latency) or tok_per_s (from 2.4.1: batch x sequence length / latency).",
+           False, PREFILL_FORMULAS),
+    Column("price_usd_per_hr", "float", "Instance price in US$ per hour when measured; empty when unknown."),
+    Column("price_date", "date", "Date of that price."),
+    Column("price_source", "str", "Where that price was read."),
+    Column("notes", "str", "Free text: caveats of this run."),
+)
+
+RESULT_COLUMNS: tuple[Column, ...] = (
+    Column("run_id", "str", "The run (runs.csv) this value belongs to.", True),
+    Column("batch_size", "int", "Concurrent sequences.", True),
+    Column("metric", "enum", "What was measured; the unit is the name's suffix (ms, seq_per_s, tok_per_s).",
+           True, METRICS),
+    Column("stat", "enum", "avg, min, max are exact; p50/p90/p99 from text-generation-benchmark are not "
+           "trustworthy (see Methodology).", True, STATS),
+    Column("value", "float", "The number; empty when the batch size failed (NaN) or was not reported."),
+)
+
+PRICE_COLUMNS: tuple[Column, ...] = (
+    Column("gpu", "str", "GPU model.", True),
+    Column("gpu_count", "int", "GPUs in the instance.", True),
+    Column("price_usd_per_hr", "float", "Instance price in US$ per hour.", True),
+    Column("price_date", "date", "Date the price was read.", True),
+    Column("provider", "str", "Who sells it."),
+    Column("source_url", "str", "Where the price was read."),
+)
+
+GPU_SPEC_COLUMNS: tuple[Column, ...] = (
+    Column("gpu", "str", "GPU model.", True),
+    Column("memory_gb", "float", "Memory per GPU, GB.", True),
+    Column("mem_bw_gbps", "float", "Memory bandwidth per GPU, GB/s.", True),
+    Column("bf16_dense_tflops", "float", "Dense BF16 tensor TFLOPS (no sparsity)."),
+    Column("fp8_dense_tflops", "float", "Dense FP8 tensor TFLOPS; empty where FP8 is not supported."),
+    Column("tdp_w", "float", "Board power, W."),
+    Column("interconnect", "str", "GPU-to-GPU and host links."),
+    Column("source_url", "str", "Where the figures were read (nominal datasheet values)."),
+)
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "runs.csv": RUN_COLUMNS,
+    "results.csv": RESULT_COLUMNS,
+    "prices.csv": PRICE_COLUMNS,
+    "gpu_specs.csv": GPU_SPEC_COLUMNS,
+}
+
+
+def column_names(table: str) -> list[str]:
+    return [c.name for c in TABLES[table]]
