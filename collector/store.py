@@ -160,13 +160,18 @@ def format_value(value: object) -> str:
 def read_table(path: Path, table: str, *, display: str | None = None) -> list[Record]:
     """Read and validate one CSV file of the schema. Columns may come in any order; all must be there."""
     display = display or str(path)
-    columns = {c.name: c for c in TABLES[table]}
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise GpubenchError("file is missing; restore it from git (git checkout -- data/)", path=display) from None
     except UnicodeDecodeError:
         raise GpubenchError("not UTF-8 text", path=display) from None
+    return read_table_text(text, table, display=display)
+
+
+def read_table_text(text: str, table: str, *, display: str, missing_marks: tuple[str, ...] = ()) -> list[Record]:
+    """Validate CSV text against a table of the schema; cells equal to one of `missing_marks` count as empty."""
+    columns = {c.name: c for c in TABLES[table]}
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if not header:
@@ -188,9 +193,11 @@ def read_table(path: Path, table: str, *, display: str | None = None) -> list[Re
             continue
         if len(cells) != len(header):
             raise GpubenchError(f"{len(cells)} cells where the header has {len(header)}", path=display, line=line)
-        rows.append({name: parse_value(cell, columns[name], path=display, line=line)
-                     for name, cell in zip(header, cells)})
-        rows[-1]["_line"] = line
+        row: Record = {name: parse_value("" if cell.strip() in missing_marks else cell, columns[name],
+                                         path=display, line=line)
+                       for name, cell in zip(header, cells)}
+        row["_line"] = line
+        rows.append(row)
     return rows
 
 

@@ -1,0 +1,258 @@
+"""The `gpubench` command: each subcommand parses its arguments, calls one plain function, and reports."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+
+from collector import __version__
+from collector.errors import GpubenchError
+
+DATA_HELP = "data directory (default: $GPUBENCH_DATA or ./data)"
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("GPUBENCH_DATA", "data"))
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number >= 0")
+    return value
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from collector.parsers.tgi_benchmark import parse_tgi_benchmark
+    from collector.store import format_value
+
+    parsed = []
+    for path in args.files:
+        parsed.append(parse_tgi_benchmark(_read(path), path=str(path), sequence_length=args.sequence_length,
+                                          engine_version=args.engine_version))
+    for p in parsed:
+        for warning in p.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+    if args.format == "json":
+        docs = [{
+            "file": p.path,
+            "parameters": p.parameters,
+            "tables": p.tables,
+            "batch_sizes": p.batch_sizes,
+            "failed_batch_sizes": p.failed_batch_sizes,
+            "prefill_throughput_formula": p.prefill_throughput_formula,
+            "warnings": p.warnings,
+            "rows": [{**r, "reliable": r["stat"] not in ("p50", "p90", "p99")} for r in p.rows],
+        } for p in parsed]
+        json.dump(docs if len(docs) > 1 else docs[0], sys.stdout, indent=2)
+        print()
+        return 0
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    for i, p in enumerate(parsed):
+        if len(parsed) > 1:
+            if i:
+                print()
+            print(f"# file: {p.path}")
+        writer.writerow(["batch_size", "metric", "stat", "value"])
+        for r in p.rows:
+            writer.writerow([r["batch_size"], r["metric"], r["stat"], format_value(r["value"])])
+    return 0
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise GpubenchError("no such file", path=str(path)) from None
+    except IsADirectoryError:
+        raise GpubenchError("is a directory, expected a file", path=str(path)) from None
+    except OSError as e:
+        raise GpubenchError(f"cannot read: {e.strerror}", path=str(path)) from None
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from collector.importing import import_tgi_outputs
+
+    for path in args.files:
+        _read(path)
+    provenance = {
+        "gpu": args.gpu, "gpu_count": args.gpu_count, "num_shard": args.num_shard, "host": args.host,
+        "model_id": args.model, "model_revision": args.model_revision, "engine_version": args.engine_version,
+        "image": args.image, "dtype": args.dtype, "quantize": args.quantize, "measured_at": args.measured_at,
+        "sequence_length": args.sequence_length, "source_url": args.source_url,
+        "price_usd_per_hr": args.price, "price_date": args.price_date, "price_source": args.price_source,
+        "notes": args.notes,
+    }
+    if args.price is not None and not args.price_date:
+        raise GpubenchError("--price needs --price-date (prices change; the date says when it was true)")
+    report = import_tgi_outputs(args.data, args.files, on_warning=lambda m: print(m, file=sys.stderr),
+                                **provenance)
+    _print_report(report, args.data)
+    return 0
+
+
+def cmd_import_table(args: argparse.Namespace) -> int:
+    from collector.importing import import_transcribed_table
+
+    _read(args.table)
+    report = import_transcribed_table(args.data, args.table, args.meta)
+    _print_report(report, args.data)
+    return 0
+
+
+def cmd_import_specs(args: argparse.Namespace) -> int:
+    from collector.importing import import_gpu_specs
+
+    count = import_gpu_specs(args.data, args.specs)
+    print(f"{count} GPU models written to {args.data}/gpu_specs.csv")
+    return 0
+
+
+def _print_report(report, data_dir: Path) -> None:
+    print(f"{len(report.added)} run(s) added to {data_dir}, {len(report.skipped)} already there"
+          + (f", {report.prices_added} price snapshot(s) added" if report.prices_added else ""))
+    for run_id in report.added:
+        print(f"  added   {run_id}")
+    for run_id in report.skipped:
+        print(f"  skipped {run_id} (already in data/)")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from collector import store
+
+    ds = store.load(args.data)
+    for warning in ds.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"{args.data}: OK: {len(ds.runs)} runs, {len(ds.results)} results, {len(ds.prices)} prices, "
+          f"{len(ds.gpu_specs)} GPU models")
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from collector.summary import print_summary
+
+    print_summary(args.data)
+    return 0
+
+
+# ---------------------------------------------------------------- argument parsing
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gpubench",
+        description="Benchmark LLM inference servers on GPU hosts and publish speed and cost reports. "
+                    "Collect runs over SSH, import published outputs, and build the site from data/.",
+        epilog="Run 'gpubench COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"gpubench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("parse", help="print the normalized rows of text-generation-benchmark outputs",
+                       description="Parse text-generation-benchmark outputs (pastes or terminal captures) and print "
+                                   "their rows to stdout. Writes nothing. p50/p90/p99 are printed but not "
+                                   "trustworthy (see the Methodology page).")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--format", choices=("csv", "json"), default="csv",
+                   help="csv: header batch_size,metric,stat,value, one block per file (preceded by '# file: NAME' "
+                        "when several files are given); json: rows plus parameters and warnings")
+    p.add_argument("--sequence-length", type=positive_int, metavar="N",
+                   help="prompt tokens (benchmark -s) when the output lacks its parameter table")
+    p.add_argument("--engine-version", metavar="V",
+                   help="TGI version that printed the output (decides the prefill throughput formula when the "
+                        "latency table is missing)")
+    p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("import", help="add text-generation-benchmark outputs to data/ with their provenance",
+                       description="Parse outputs and add each as a run to data/, with the raw file kept unchanged "
+                                   "under data/raw/. Importing the same output again changes nothing.")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--gpu", required=True, metavar="NAME", help="GPU model, e.g. 'H100 SXM'")
+    p.add_argument("--gpu-count", required=True, type=positive_int, metavar="N", help="GPUs in the instance")
+    p.add_argument("--num-shard", type=positive_int, metavar="N", help="tensor-parallel shards (default: unknown)")
+    p.add_argument("--model", metavar="ID", help="served model id (the output names only the tokenizer)")
+    p.add_argument("--model-revision", metavar="REV")
+    p.add_argument("--host", metavar="LABEL", help="where it ran")
+    p.add_argument("--measured-at", metavar="DATE", help="when it ran (ISO 8601)")
+    p.add_argument("--engine-version", metavar="V", help="TGI version, e.g. 3.3.5")
+    p.add_argument("--image", metavar="REF", help="container image that ran")
+    p.add_argument("--dtype", metavar="DTYPE", help="weights precision, e.g. bfloat16")
+    p.add_argument("--quantize", metavar="METHOD", help="quantization, e.g. fp8")
+    p.add_argument("--sequence-length", type=positive_int, metavar="N",
+                   help="prompt tokens when the output lacks its parameter table")
+    p.add_argument("--price", type=non_negative_float, metavar="USD_PER_HOUR", help="instance price per hour")
+    p.add_argument("--price-date", metavar="YYYY-MM-DD", help="date of that price (required with --price)")
+    p.add_argument("--price-source", metavar="URL", help="where the price was read")
+    p.add_argument("--source-url", metavar="URL", help="where the output was published")
+    p.add_argument("--notes", metavar="TEXT", help="caveats worth keeping with the run")
+    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("import-table", help="add a table of averages transcribed from a publication",
+                       description="Import a CSV of averages read off a publication (columns model, config, "
+                                   "num_shard, price_usd_per_hr, batch_size, <metrics>, source_url) with a YAML file "
+                                   "stating the setup the publication used for every row.")
+    p.add_argument("table", type=Path, metavar="CSV")
+    p.add_argument("--meta", type=Path, required=True, metavar="YAML",
+                   help="publisher, published_at, reports (model id -> URL), run (engine, image, parameters)")
+    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
+    p.set_defaults(func=cmd_import_table)
+
+    p = sub.add_parser("import-specs", help="replace data/'s reference GPU datasheet figures",
+                       description="Copy a GPU datasheet table (gpu, memory_gb, mem_bw_gbps, ...; NA = not "
+                                   "supported) into data/gpu_specs.csv, keeping the original under data/raw/.")
+    p.add_argument("specs", type=Path, metavar="CSV")
+    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
+    p.set_defaults(func=cmd_import_specs)
+
+    p = sub.add_parser("check", help="validate data/ (columns, types, units, schema version)",
+                       description="Load data/ the way the site does and report the first problem, with its file "
+                                   "and line.")
+    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("summary", help="print what data/ holds: runs per model and setup, speed and price",
+                       description="Print a table per model: setups, batch sizes, decode throughput at batch 1 and "
+                                   "at the largest batch, and the instance price (n/a when unknown).")
+    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
+    p.set_defaults(func=cmd_summary)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except GpubenchError as e:
+        print(f"gpubench: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("gpubench: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
