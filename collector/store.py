@@ -91,6 +91,8 @@ def parse_value(text: str, col: Column, *, path: str, line: int) -> object:
     """Turn one CSV cell into a Python value, or raise an error naming the file, line and column."""
     text = text.strip()
     if text == "":
+        if col.type == "intlist":
+            return []
         if col.required:
             raise GpubenchError(f"column {col.name}: a value is required", path=path, line=line)
         return None

@@ -24,6 +24,8 @@ from collector.errors import GpubenchError
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL/ST), and two-byte escapes (ESC 7, ESC =, ESC ( B ...).
 ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[@-Z\\-_=>78])")
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Leaving the alternate screen or moving the cursor starts new text: what came before on the same line is screen.
+SCREEN_BREAK = re.compile(r"\x1b\[\?1049l|\x1b\[[0-9;]*[Hf]")
 SEPARATOR = re.compile(r"^\|(?:\s*:?-+:?\s*\|)+$")
 
 PARAMETER_HEADER = ("Parameter", "Value")
@@ -111,7 +113,7 @@ def clean_lines(text: str) -> list[str]:
     lines = []
     for raw in text.split("\n"):
         if "\x1b" in raw:
-            raw = ANSI_ESCAPE.sub("", raw)
+            raw = ANSI_ESCAPE.sub("", SCREEN_BREAK.split(raw)[-1])
         if "\r" in raw:
             # A bare \r moves to column 0: what follows the last one is what a terminal shows.
             raw = raw.rstrip("\r").rsplit("\r", 1)[-1]
