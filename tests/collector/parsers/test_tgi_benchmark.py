@@ -30,7 +30,7 @@ def has(parsed, batch, metric, stat="avg"):
 class TestCompleteOutput:
     """llama2-7b_1shard_tgi-pr868.txt: 13-row parameter table, full latency and throughput tables."""
 
-    @pytest.fixture(scope="class")
+    @pytest.fixture
     def parsed(self):
         return parse_fixture("llama2-7b_1shard_tgi-pr868.txt")
 
@@ -70,7 +70,7 @@ class TestCompleteOutput:
 class TestNanAndBlankRows:
     """bloomz-7b1_tp2_nan-and-blank-rows.txt: batch 16 failed (NaN), batch 32 row blank (merged NaN)."""
 
-    @pytest.fixture(scope="class")
+    @pytest.fixture
     def parsed(self):
         return parse_fixture("bloomz-7b1_tp2_nan-and-blank-rows.txt")
 
@@ -100,7 +100,7 @@ class TestNanAndBlankRows:
 class TestMergedCellsAndCutOff:
     """gaudi_latency-only_merged-cells_truncated.txt: latency table only, blank Average cells, cut mid-row."""
 
-    @pytest.fixture(scope="class")
+    @pytest.fixture
     def parsed(self):
         return parse_fixture("gaudi_latency-only_merged-cells_truncated.txt")
 
