@@ -47,6 +47,7 @@ RUN_COLUMNS: tuple[Column, ...] = (
     Column("host", "str", "Host label (inventory name), if known."),
     Column("gpu", "str", "GPU model, as reported by the host or the publication.", True),
     Column("gpu_count", "int", "GPUs in the instance.", True),
+    Column("gpu_name_reported", "str", "GPU name exactly as the host reported it (nvidia-smi), when collected."),
     Column("gpu_memory_mib", "int", "Memory of one GPU in MiB, as reported by nvidia-smi."),
     Column("num_shard", "int", "Tensor-parallel shards the server ran (TGI --num-shard)."),
     Column("engine", "str", "Inference server (tgi).", True),
