@@ -155,6 +155,61 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ssh_options(args: argparse.Namespace):
+    from collector.remote import SshOptions
+
+    return SshOptions(ssh_config=args.ssh_config, known_hosts=args.known_hosts,
+                      accept_new_host_keys=args.accept_new_host_keys)
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from collector.fleet import run_all, status_table
+    from collector.inventory import load_inventory, select_hosts
+
+    hosts = select_hosts(load_inventory(args.inventory), args.hosts)
+    console = Console(stderr=False)
+    result = run_all(hosts, data_dir=args.data, logs_dir=args.logs, ssh=_ssh_options(args), resume=args.resume,
+                     concurrency=args.concurrency, console=console)
+    if not console.is_terminal:  # the live display only drew once: print the final state
+        console.print(status_table(result.statuses, "gpubench collect: summary"))
+    done = [s for s in result.statuses if s.phase == "done"]
+    print(f"{len(done)} of {len(result.statuses)} host(s) collected; data in {args.data}"
+          + (f"; runs {', '.join(s.run_id for s in done if s.run_id)}" if done else ""))
+    for s in result.statuses:
+        if s.leftover:
+            print(f"warning: {s.leftover}", file=sys.stderr)
+        if s.phase in ("failed", "cancelled"):
+            print(f"gpubench: error: host {s.name}: {s.error}", file=sys.stderr)
+    if any(s.phase == "cancelled" for s in result.statuses):
+        return 130
+    return 0 if result.ok else 1
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    from collector.fleet import cleanup_all
+    from collector.inventory import load_inventory, select_hosts
+
+    hosts = select_hosts(load_inventory(args.inventory), args.hosts)
+    failed = False
+    for name, outcome in cleanup_all(hosts, _ssh_options(args)):
+        print(f"{name}: {outcome}")
+        failed |= outcome.startswith("failed")
+    return 1 if failed else 0
+
+
+def add_ssh_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inventory", type=Path, metavar="HOSTS_YAML", help="the inventory (see examples/hosts.yaml)")
+    p.add_argument("--hosts", metavar="A,B", help="only these hosts (comma-separated names)")
+    p.add_argument("--ssh-config", type=Path, metavar="FILE", help="ssh config file (default: ~/.ssh/config)")
+    p.add_argument("--known-hosts", type=Path, metavar="FILE",
+                   help="known_hosts file (default: the ssh config's UserKnownHostsFile, else ~/.ssh/known_hosts)")
+    p.add_argument("--accept-new-host-keys", action="store_true",
+                   help="trust hosts seen for the first time and remember their keys (a changed key is always "
+                        "refused)")
+
+
 # ---------------------------------------------------------------- argument parsing
 
 
@@ -236,6 +291,27 @@ def build_parser() -> argparse.ArgumentParser:
                                    "at the largest batch, and the instance price (n/a when unknown).")
     p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
     p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("collect", help="benchmark every host of an inventory over SSH, in parallel",
+                       description="On each host: check SSH, Docker, GPUs and disk; start TGI in Docker; wait until "
+                                   "it is ready; run text-generation-benchmark under a pseudo-terminal; keep the raw "
+                                   "output; add the run to data/; always remove the container. The Hugging Face "
+                                   "token is read from $HF_TOKEN and never written anywhere.")
+    add_ssh_arguments(p)
+    p.add_argument("--resume", action="store_true", help="skip hosts whose run (same model, image, shards and "
+                                                        "benchmark parameters) is already in data/")
+    p.add_argument("--concurrency", type=positive_int, default=16, metavar="N",
+                   help="hosts benchmarked at once (default 16)")
+    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
+    p.add_argument("--logs", type=Path, default=Path("logs"), metavar="DIR",
+                   help="where raw captures of failed hosts go (default ./logs)")
+    p.set_defaults(func=cmd_collect)
+
+    p = sub.add_parser("cleanup", help="remove every gpubench container from the inventory's hosts",
+                       description="Remove any container carrying the gpubench label on each host, e.g. after a "
+                                   "collector was killed or lost its connection.")
+    add_ssh_arguments(p)
+    p.set_defaults(func=cmd_cleanup)
     return parser
 
 

@@ -1,0 +1,117 @@
+"""The whole fleet: every host of the inventory at once (bounded), a live line per host, and a summary."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from collector import store, tgi
+from collector.hostrun import CollectContext, HostStatus, Secrets, plan_key, run_host, run_key
+from collector.inventory import Host
+from collector.remote import SshOptions, connect
+
+PHASE_STYLE = {"done": "green", "failed": "red", "cancelled": "yellow", "skipped": "dim"}
+
+
+@dataclass
+class FleetResult:
+    statuses: list[HostStatus]
+
+    @property
+    def ok(self) -> bool:
+        return all(s.phase in ("done", "skipped") for s in self.statuses)
+
+
+def status_table(statuses: list[HostStatus], title: str = "gpubench collect") -> Table:
+    table = Table(title=title, title_justify="left", expand=False)
+    table.add_column("host")
+    table.add_column("phase")
+    table.add_column("elapsed", justify="right")
+    table.add_column("last message", overflow="ellipsis", max_width=90)
+    for s in statuses:
+        style = PHASE_STYLE.get(s.phase, "cyan")
+        message = s.error or s.message
+        if s.leftover:
+            message = f"{message} | {s.leftover}"
+        table.add_row(s.name, f"[{style}]{s.phase}[/]", f"{s.elapsed:6.0f}s", message, )
+    return table
+
+
+def run_all(hosts: list[Host], *, data_dir: Path, logs_dir: Path, ssh: SshOptions, resume: bool = False,
+            concurrency: int = 16, console: Console | None = None, token: str | None = None) -> FleetResult:
+    """Benchmark every host in parallel. One host's failure never stops the others; Ctrl-C stops all of them,
+    and each removes its container before the command returns."""
+    console = console or Console()
+    token = token if token is not None else (os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN"))
+    secrets = Secrets(token)
+    ctx = CollectContext(data_dir=data_dir, logs_dir=logs_dir, ssh=ssh, session=uuid.uuid4().hex, token=token,
+                         secrets=secrets, cancel=threading.Event())
+    statuses = [HostStatus(h.name) for h in hosts]
+    todo = list(zip(hosts, statuses))
+    if resume:
+        done_keys = {run_key(r) for r in _existing_runs(data_dir)}
+        for host, status in todo:
+            if plan_key(host) in done_keys:
+                status.phase, status.message, status.finished = "skipped", "already in data/ (--resume)", \
+                    status.started
+        todo = [(h, s) for h, s in todo if s.phase != "skipped"]
+    pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(todo) or 1)), thread_name_prefix="host")
+    futures = [pool.submit(run_host, host, ctx, status) for host, status in todo]
+    live = Live(status_table(statuses), console=console, refresh_per_second=4, transient=False,
+                auto_refresh=console.is_terminal)
+    with live:
+        try:
+            while True:
+                done, pending = wait(futures, timeout=0.25)
+                live.update(status_table(statuses))
+                if not pending:
+                    break
+        except KeyboardInterrupt:
+            ctx.cancel.set()
+            console.print("[yellow]Ctrl-C: stopping every host and removing their containers...[/]")
+            wait(futures)
+        live.update(status_table(statuses))
+    pool.shutdown(wait=True)
+    return FleetResult(statuses)
+
+
+def _existing_runs(data_dir: Path) -> list[store.Record]:
+    if not (data_dir / "runs.csv").exists():
+        return []
+    return store.load(data_dir).runs
+
+
+def cleanup_all(hosts: list[Host], ssh: SshOptions, console: Console | None = None) -> list[tuple[str, str]]:
+    """Remove every container carrying the gpubench label on each host. Returns (host, outcome) lines."""
+    console = console or Console()
+    outcomes: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def clean(host: Host) -> None:
+        try:
+            conn = connect(host, ssh)
+            try:
+                found = tgi.list_gpubench_containers(conn)
+                for c in found:
+                    tgi.remove_container(conn, c["Names"])
+                outcome = f"removed {len(found)} container(s)" + (
+                    ": " + ", ".join(c["Names"] for c in found) if found else "")
+            finally:
+                conn.close()
+        except Exception as e:
+            outcome = f"failed: {e}"
+        with lock:
+            outcomes.append((host.name, outcome))
+
+    with ThreadPoolExecutor(max_workers=max(1, min(16, len(hosts)))) as pool:
+        list(pool.map(clean, hosts))
+    order = {h.name: i for i, h in enumerate(hosts)}
+    return sorted(outcomes, key=lambda o: order[o[0]])

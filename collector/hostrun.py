@@ -1,0 +1,233 @@
+"""One host's run: preflight, image, server, readiness, benchmark, raw files, data/ — and always the cleanup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from collector import store, tgi
+from collector.errors import GpubenchError
+from collector.gpu_info import QUERY, GpuInventory, parse_gpu_query
+from collector.importing import content_id, tgi_run
+from collector.inventory import Host
+from collector.parsers.tgi_benchmark import parse_tgi_benchmark
+from collector.remote import SshOptions, connect, run
+
+PHASES = ("queued", "connecting", "preflight", "image", "starting", "loading", "benchmark", "saving", "cleanup",
+          "done", "failed", "skipped", "cancelled")
+
+
+@dataclass
+class HostStatus:
+    """What the live display shows for one host; written by its worker thread, read by the display."""
+
+    name: str
+    phase: str = "queued"
+    message: str = ""
+    started: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    run_id: str | None = None
+    error: str | None = None
+    leftover: str | None = None  # a container that could not be removed
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished or time.monotonic()) - self.started
+
+
+class Secrets:
+    """Masks secret values in anything gpubench writes or shows."""
+
+    def __init__(self, *values: str | None):
+        self.values = [v for v in values if v and len(v) >= 4]
+
+    def mask(self, text: str) -> str:
+        for v in self.values:
+            text = text.replace(v, "****")
+        return text
+
+    def mask_bytes(self, data: bytes) -> bytes:
+        for v in self.values:
+            data = data.replace(v.encode(), b"****")
+        return data
+
+
+@dataclass(frozen=True)
+class CollectContext:
+    data_dir: Path
+    logs_dir: Path
+    ssh: SshOptions
+    session: str
+    token: str | None
+    secrets: Secrets
+    cancel: threading.Event
+
+
+def plan_key(host: Host) -> tuple:
+    """What makes two runs of a host the same piece of work, for --resume."""
+    b = host.benchmark
+    return (host.name, host.model, host.image, host.num_shard, tuple(b.batch_sizes), b.sequence_length,
+            b.decode_length, b.runs, b.warmups)
+
+
+def run_key(run: store.Record) -> tuple:
+    return (run["host"], run["model_id"], run["image"], run["num_shard"], tuple(run["batch_sizes"] or ()),
+            run["sequence_length"], run["decode_length"], run["n_runs"], run["warmups"])
+
+
+def run_host(host: Host, ctx: CollectContext, status: HostStatus) -> None:
+    """Benchmark one host and add its run to data/. Never raises: the outcome is in `status`."""
+
+    def phase(name: str, message: str = "") -> None:
+        status.phase, status.message = name, ctx.secrets.mask(message)
+
+    conn = None
+    try:
+        phase("connecting", host.ssh)
+        conn = connect(host, ctx.ssh)
+        phase("preflight", "docker, GPUs, disk")
+        gpus, smi_text = preflight(conn, host)
+        removed = remove_stale_containers(conn, host, ctx.session)
+        if removed:
+            phase("preflight", f"removed {removed} container(s) left by an earlier run")
+        phase("image", host.image)
+        image = tgi.ensure_image(conn, host)
+        name = f"gpubench-{host.name}-{ctx.session[:8]}"
+        measured_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+        log_text = ""
+        try:
+            phase("starting", name)
+            tgi.start_server(conn, host, name, ctx.session, ctx.token)
+            phase("loading", "waiting for /health")
+            info = tgi.wait_until_ready(conn, host, name, on_status=lambda m: phase("loading", m), cancel=ctx.cancel)
+            phase("benchmark", "starting text-generation-benchmark")
+            capture = tgi.run_benchmark(conn, host, name, on_status=lambda m: phase("benchmark", m),
+                                        cancel=ctx.cancel)
+            log_text = tgi.logs_tail(conn, name)
+        finally:
+            if not log_text:
+                try:
+                    log_text = tgi.logs_tail(conn, name)
+                except Exception:  # the connection may be gone; the cleanup below says so
+                    log_text = ""
+            phase("cleanup", f"removing {name}")
+            remove_with_retry(conn, host, name, ctx, status)
+        raw = ctx.secrets.mask_bytes(capture.raw)
+        artifacts = {
+            "benchmark.txt": raw,
+            "info.json": ctx.secrets.mask(json.dumps(info, indent=2, sort_keys=True)).encode(),
+            "nvidia-smi.txt": smi_text.encode(),
+            "server.log": ctx.secrets.mask(log_text).encode(),
+        }
+        if capture.timed_out:
+            save_failure(ctx, host, artifacts)
+            raise GpubenchError(f"benchmark time limit of {host.benchmark_timeout_s:.0f} s reached "
+                                f"(raw capture kept in {ctx.logs_dir})")
+        phase("saving", "parsing the tables")
+        engine_version = info.get("version") or image.version_label
+        try:
+            parsed = parse_tgi_benchmark(raw, path=f"{host.name}:benchmark.txt", engine_version=engine_version)
+        except GpubenchError as e:
+            save_failure(ctx, host, artifacts)
+            raise GpubenchError(f"benchmark output unreadable: {e} (raw capture kept in {ctx.logs_dir})") from None
+        identity = (host.name, measured_at)
+        run_id = content_id(raw, *identity)
+        base = f"raw/{run_id}"
+        run_record, results = tgi_run(
+            parsed, raw, source="collected", raw_path=f"{base}/benchmark.txt", identity=identity,
+            measured_at=measured_at, host=host.name, gpu=host.gpu, gpu_count=gpus.count,
+            gpu_name_reported=gpus.model, gpu_memory_mib=gpus.memory_mib[0], num_shard=host.num_shard,
+            engine="tgi", engine_version=engine_version, image=host.image, image_digest=image.digest or image.image_id,
+            driver_version=gpus.driver_version, cuda_version=gpus.cuda_version, model_id=info.get("model_id")
+            or host.model, model_revision=info.get("model_sha") or host.revision,
+            dtype=info.get("model_dtype") or host.dtype, quantize=host.quantize,
+            launcher_args=" ".join(tgi.launcher_args(host)),
+            price_usd_per_hr=host.price.usd_per_hr, price_date=host.price.date,
+            price_source=host.price.source,
+            notes="a batch failed (see failed_batch_sizes)" if capture.failed_batch else None,
+        )
+        prices = []
+        if host.price.usd_per_hr is not None:
+            prices.append({"gpu": host.gpu, "gpu_count": gpus.count, "price_usd_per_hr": host.price.usd_per_hr,
+                           "price_date": host.price.date, "provider": None, "source_url": host.price.source})
+        store.add(ctx.data_dir, [run_record], results, prices=prices,
+                  raw_files={f"{base}/{k}": v for k, v in artifacts.items()})
+        status.run_id = run_id
+        failed_note = f", failed batch sizes {parsed.failed_batch_sizes}" if parsed.failed_batch_sizes else ""
+        phase("done", f"run {run_id}: {len(parsed.batch_sizes)} batch sizes{failed_note}")
+    except tgi.Cancelled:
+        status.error = "cancelled (Ctrl-C)"
+        phase("cancelled", status.leftover or "container removed")
+    except GpubenchError as e:
+        status.error = ctx.secrets.mask(str(e))
+        phase("failed", status.error)
+    except Exception as e:  # a host's unexpected failure must not stop the others
+        status.error = ctx.secrets.mask(f"{type(e).__name__}: {e}")
+        phase("failed", status.error)
+    finally:
+        status.finished = time.monotonic()
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:
+                pass
+
+
+def preflight(conn, host: Host):
+    """Docker reachable, GPUs as the inventory expects, room in the weight cache."""
+    run(conn, "docker", "version", "--format", "{{.Server.Version}}", timeout=60)
+    if host.gpu_access == "rocm":
+        # rocm-smi's output is not parsed yet: the inventory's count stands, the rest stays unknown (empty).
+        return GpuInventory((host.gpu,) * host.gpus, (None,) * host.gpus, None, None), "rocm: not queried"
+    query = run(conn, *QUERY)
+    banner = run(conn, "nvidia-smi", check=False)
+    gpus = parse_gpu_query(query, banner, host.name)
+    if gpus.count < host.gpus:
+        raise GpubenchError(f"nvidia-smi shows {gpus.count} GPU(s), the inventory expects {host.gpus}")
+    if host.min_free_gb > 0:
+        run(conn, "mkdir", "-p", host.weights_cache)
+        df = run(conn, "df", "-Pk", host.weights_cache).splitlines()
+        free_gb = int(df[-1].split()[3]) / 1e6 if len(df) > 1 else None
+        if free_gb is not None and free_gb < host.min_free_gb:
+            raise GpubenchError(f"only {free_gb:.1f} GB free in {host.weights_cache}, need {host.min_free_gb:g} GB "
+                                "(min_free_gb)")
+    return gpus, query + "\n" + banner
+
+
+def remove_stale_containers(conn, host: Host, session: str) -> int:
+    """Containers of this host left by a collector that died: they bill GPU hours for nothing."""
+    stale = [c for c in tgi.list_gpubench_containers(conn, host.name) if f"gpubench.session={session}"
+             not in c.get("Labels", "")]
+    for c in stale:
+        tgi.remove_container(conn, c["Names"])
+    return len(stale)
+
+
+def remove_with_retry(conn, host: Host, name: str, ctx: CollectContext, status: HostStatus) -> None:
+    """Remove the container; if the connection broke, reconnect once and try again; else say what is left."""
+    try:
+        tgi.remove_container(conn, name)
+        return
+    except Exception:
+        pass
+    try:
+        fresh = connect(host, ctx.ssh)
+        try:
+            tgi.remove_container(fresh, name)
+            return
+        finally:
+            fresh.close()
+    except Exception as e:
+        status.leftover = (f"container {name} may still run on {host.name} ({host.ssh}): "
+                           f"'gpubench cleanup' removes it ({type(e).__name__})")
+
+
+def save_failure(ctx: CollectContext, host: Host, artifacts: dict[str, bytes]) -> None:
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    folder = ctx.logs_dir / f"{host.name}-{stamp}"
+    for name, data in artifacts.items():
+        store.write_atomic(folder / name, data)

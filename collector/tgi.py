@@ -1,0 +1,249 @@
+"""TGI on one host, through its Docker engine over SSH: image, container, readiness, and the benchmark's screen.
+
+The Docker CLI on the host is driven with `--format '{{json .}}'`, so answers are structured (state, digest, labels)
+and a single SSH connection per host carries everything, the benchmark's pseudo-terminal included.
+"""
+
+from __future__ import annotations
+
+import json
+import select
+import threading
+import time
+from dataclasses import dataclass
+
+from fabric import Connection
+
+from collector.errors import GpubenchError
+from collector.inventory import Host
+from collector.remote import command, http_get, http_json, run
+from collector.screen import BenchmarkScreen
+
+LABEL = "gpubench"
+TOKEN_VARS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
+READY_POLL_S = 1.0
+LOG_TAIL_LINES = 200
+
+
+class Cancelled(Exception):
+    """The user pressed Ctrl-C: stop what this host is doing and clean up."""
+
+
+@dataclass
+class ImageInfo:
+    reference: str
+    digest: str | None
+    image_id: str | None
+    version_label: str | None
+
+
+def ensure_image(conn: Connection, host: Host) -> ImageInfo:
+    """Make sure the image is on the host per the pull policy and return its digest."""
+    present = _image_inspect(conn, host.image)
+    if host.pull == "always" or (present is None and host.pull == "missing"):
+        run(conn, "docker", "pull", "--quiet", host.image, timeout=3600)
+        present = _image_inspect(conn, host.image)
+    if present is None:
+        raise GpubenchError(f"image {host.image} is not on the host and pull policy is {host.pull!r}")
+    digests = present.get("RepoDigests") or []
+    labels = (present.get("Config") or {}).get("Labels") or {}
+    return ImageInfo(host.image, digests[0].split("@", 1)[-1] if digests else None, present.get("Id"),
+                     labels.get("org.opencontainers.image.version"))
+
+
+def _image_inspect(conn: Connection, image: str) -> dict | None:
+    out = run(conn, "docker", "image", "inspect", "--format", "{{json .}}", image, check=False)
+    try:
+        doc = json.loads(out) if out.strip() else None
+    except json.JSONDecodeError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def launcher_args(host: Host) -> list[str]:
+    args = ["--model-id", host.model, "--num-shard", str(host.num_shard)]
+    if host.num_shard > 1:
+        args += ["--sharded", "true"]
+    if host.revision:
+        args += ["--revision", host.revision]
+    if host.dtype:
+        args += ["--dtype", host.dtype]
+    if host.quantize:
+        args += ["--quantize", host.quantize]
+    if host.network == "host":
+        args += ["--hostname", "127.0.0.1", "--port", str(host.port)]
+    return args + list(host.launcher_args)
+
+
+def docker_run_args(host: Host, name: str, session: str) -> list[str]:
+    """`docker run` for the server. The token is passed by name only (`-e HF_TOKEN`): its value comes from the
+    environment of the docker process, filled from stdin, so it is on no command line of either machine."""
+    args = ["docker", "run", "--detach", "--name", name, "--label", f"{LABEL}=1", "--label", f"{LABEL}.host={host.name}",
+            "--label", f"{LABEL}.session={session}", "--shm-size", host.shm_size,
+            "--volume", f"{host.weights_cache}:/data"]
+    if host.gpu_access == "nvidia":
+        args += ["--gpus", "all"]
+    elif host.gpu_access == "rocm":
+        args += ["--device", "/dev/kfd", "--device", "/dev/dri", "--group-add", "video",
+                 "--security-opt", "seccomp=unconfined"]
+    if host.network == "host":
+        args += ["--network", "host"]
+    else:
+        args += ["--publish", f"127.0.0.1:{host.port}:80"]
+    for var in TOKEN_VARS:
+        args += ["--env", var]
+    return args + [host.image] + launcher_args(host)
+
+
+def start_server(conn: Connection, host: Host, name: str, session: str, token: str | None) -> str:
+    """Start the container; returns its id. The token travels on stdin into the environment of `docker run`."""
+    run(conn, "mkdir", "-p", host.weights_cache)
+    script = 'IFS= read -r HF_TOKEN; export HF_TOKEN HUGGING_FACE_HUB_TOKEN="$HF_TOKEN"; exec "$@"'
+    if not token:
+        script = 'unset HF_TOKEN HUGGING_FACE_HUB_TOKEN; exec "$@"'
+    out = run(conn, "sh", "-c", script, "gpubench-start", *docker_run_args(host, name, session),
+              stdin=(token or "") + "\n", timeout=300)
+    return out.strip().splitlines()[-1] if out.strip() else name
+
+
+def container_state(conn: Connection, name: str) -> dict | None:
+    out = run(conn, "docker", "container", "inspect", "--format", "{{json .State}}", name, check=False)
+    try:
+        return json.loads(out) if out.strip() else None
+    except json.JSONDecodeError:
+        return None
+
+
+def logs_tail(conn: Connection, name: str, lines: int = LOG_TAIL_LINES) -> str:
+    return run(conn, "sh", "-c", 'docker logs --tail "$1" "$2" 2>&1', "gpubench-logs", lines, name,
+               check=False, timeout=60)
+
+
+def failure_reason(log: str) -> str:
+    """The line of a server log that says why it died (CUDA OOM, gated model, ...), else its last line."""
+    lines = [l.strip() for l in log.splitlines() if l.strip()]
+    for needle in ("OutOfMemory", "out of memory", "Error", "error", "failed", "Failed"):
+        for line in reversed(lines):
+            if needle in line:
+                return line[-300:]
+    return lines[-1][-300:] if lines else "no log output"
+
+
+def wait_until_ready(conn: Connection, host: Host, name: str, *, on_status, cancel: threading.Event) -> dict:
+    """Poll /health through SSH until it answers 200; report what the server logs meanwhile.
+
+    Fails when the container exits (with the reason from its log) or when the start-up limit passes."""
+    deadline = time.monotonic() + host.startup_timeout_s
+    while True:
+        if cancel.is_set():
+            raise Cancelled()
+        state = container_state(conn, name)
+        if state is None or not state.get("Running", False):
+            log = logs_tail(conn, name)
+            code = state.get("ExitCode") if state else "?"
+            raise GpubenchError(f"server exited at start-up (exit {code}): {failure_reason(log)}")
+        try:
+            status, _ = http_get(conn, host.port, "/health", timeout=5)
+            if status == 200:
+                return http_json(conn, host.port, "/info") or {}
+        except (ConnectionRefusedError, OSError, TimeoutError):
+            pass  # not listening yet: TGI opens its port only when ready
+        last = logs_tail(conn, name, 1).strip().splitlines()
+        if last:
+            on_status(last[-1][-160:])
+        if time.monotonic() > deadline:
+            raise GpubenchError(f"server not ready after {host.startup_timeout_s:.0f} s (start-up limit): "
+                                f"last log line: {failure_reason(logs_tail(conn, name))}")
+        cancel.wait(READY_POLL_S)
+
+
+def benchmark_args(host: Host) -> list[str]:
+    b = host.benchmark
+    args = ["text-generation-benchmark", "--tokenizer-name", host.model]
+    if host.revision:
+        args += ["--revision", host.revision]
+    for size in b.batch_sizes:
+        args += ["--batch-size", str(size)]
+    return args + ["--sequence-length", str(b.sequence_length), "--decode-length", str(b.decode_length),
+                   "--runs", str(b.runs), "--warmups", str(b.warmups)]
+
+
+@dataclass
+class BenchmarkCapture:
+    raw: bytes
+    timed_out: bool
+    failed_batch: bool
+    exit_status: int | None
+
+
+def run_benchmark(conn: Connection, host: Host, name: str, *, on_status, cancel: threading.Event,
+                  quit_grace_s: float = 30.0) -> BenchmarkCapture:
+    """Run the benchmark in the container under a pseudo-terminal, follow its screen, press q when every batch is
+    done (or one failed, or the time limit passed), and capture everything it wrote, the final tables included."""
+    transport = conn.client.get_transport()
+    if transport is None or not transport.is_active():
+        raise GpubenchError("SSH connection lost before the benchmark")
+    channel = transport.open_session()
+    screen = BenchmarkScreen()
+    channel.get_pty(term="xterm-256color", width=screen.screen.columns, height=screen.screen.lines)
+    channel.exec_command(command("docker", "exec", "-it", name, *benchmark_args(host)))
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + host.benchmark_timeout_s
+    quit_sent_at: float | None = None
+    timed_out = failed = False
+    last_shown = None
+    try:
+        while True:
+            if channel.exit_status_ready() and not channel.recv_ready():
+                break
+            readable, _, _ = select.select([channel], [], [], 0.2)
+            if readable:
+                data = channel.recv(65536)
+                if not data:
+                    break
+                chunks.append(data)
+                if quit_sent_at is None:
+                    screen.feed(data)
+            if quit_sent_at is None:
+                progress = screen.progress()
+                if progress is not None:
+                    shown = f"batch {progress.batches_done}/{progress.batches_total}"
+                    if shown != last_shown:
+                        on_status(shown)
+                        last_shown = shown
+                    if progress.finished:
+                        failed = progress.failed
+                        quit_sent_at = _press_quit(channel)
+                        on_status("a batch failed: quitting" if failed else "all batches done: quitting")
+                if cancel.is_set():
+                    quit_sent_at = _press_quit(channel)
+                elif time.monotonic() > deadline:
+                    timed_out = True
+                    quit_sent_at = _press_quit(channel)
+                    on_status(f"time limit of {host.benchmark_timeout_s:.0f} s reached: quitting")
+            elif time.monotonic() - quit_sent_at > quit_grace_s:
+                break  # it did not print its tables after q: give up on it (the container is removed anyway)
+        status = channel.recv_exit_status() if channel.exit_status_ready() else None
+    finally:
+        channel.close()
+    if cancel.is_set():
+        raise Cancelled()
+    return BenchmarkCapture(b"".join(chunks), timed_out, failed, status)
+
+
+def _press_quit(channel) -> float:
+    try:
+        channel.sendall(b"q")
+    except OSError:
+        pass
+    return time.monotonic()
+
+
+def remove_container(conn: Connection, name: str) -> None:
+    run(conn, "docker", "rm", "--force", "--volumes", name, timeout=120)
+
+
+def list_gpubench_containers(conn: Connection, host_name: str | None = None) -> list[dict]:
+    label = f"{LABEL}.host={host_name}" if host_name else f"{LABEL}=1"
+    out = run(conn, "docker", "ps", "--all", "--filter", f"label={label}", "--format", "{{json .}}")
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
