@@ -140,7 +140,7 @@ def run_host(host: Host, ctx: CollectContext, status: HostStatus) -> None:
         run_record, results = tgi_run(
             parsed, raw, source="collected", raw_path=f"{base}/benchmark.txt", identity=identity,
             measured_at=measured_at, host=host.name, gpu=host.gpu, gpu_count=gpus.count,
-            gpu_name_reported=gpus.model, gpu_memory_mib=gpus.memory_mib[0], num_shard=host.num_shard,
+            gpu_name_reported=gpus.model if host.gpu_access != "rocm" else None, gpu_memory_mib=gpus.memory_mib[0], num_shard=host.num_shard,
             engine="tgi", engine_version=engine_version, image=host.image, image_digest=image.digest or image.image_id,
             driver_version=gpus.driver_version, cuda_version=gpus.cuda_version, model_id=info.get("model_id")
             or host.model, model_revision=info.get("model_sha") or host.revision,

@@ -204,12 +204,14 @@ def load_inventory(path: Path) -> list[Host]:
         mark = getattr(e, "problem_mark", None)
         raise GpubenchError(f"invalid YAML: {getattr(e, 'problem', None) or e}", path=display,
                             line=mark.line + 1 if mark else None) from None
-    if not isinstance(doc, dict) or "hosts" not in doc:
+    if not isinstance(doc, dict):
         raise GpubenchError("expected a mapping with 'hosts' (and optional 'defaults')", path=display)
     unknown = set(doc) - {"defaults", "hosts"}
     if unknown:
-        key = sorted(unknown)[0]
+        key = str(sorted(map(str, unknown))[0])
         raise GpubenchError(f"unknown top-level key {key!r}{_suggest(key, ['defaults', 'hosts'])}", path=display)
+    if "hosts" not in doc:
+        raise GpubenchError("expected a mapping with 'hosts' (and optional 'defaults')", path=display)
     defaults = _validate_entry(doc.get("defaults") or {}, _where(display, None, None), is_default=True)
     entries = doc["hosts"]
     if not isinstance(entries, list) or not entries:
