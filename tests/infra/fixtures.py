@@ -1,0 +1,79 @@
+"""pytest fixtures for tests that need real SSH hosts with Docker and the stand-in TGI.
+
+    def test_something(fleet):
+        a, b = fleet(2)                 # Host objects, reset for this test
+        conn = a.connect()              # Fabric, known_hosts enforced
+        a.set_standin(STARTUP_SECONDS=3)
+        a.docker("ps")
+        assert fleet.gpubench_containers() == {}
+
+Engines are started once per session (on first use) and shared; each test gets
+its hosts reset (sshd up, no containers, empty cache, default GPUs).
+"""
+from __future__ import annotations
+
+import pytest
+
+from .fleet import Fleet, Host
+
+
+class FleetFactory:
+    """`fleet(n)` -> the first n hosts; plus the fleet-wide files and helpers."""
+
+    def __init__(self, pool: Fleet):
+        self.pool = pool
+        self.used: list[Host] = []
+
+    def __call__(self, n: int = 1) -> list[Host]:
+        hosts = self.pool.hosts(n)
+        for host in hosts:
+            if host not in self.used:
+                host.reset()
+                self.used.append(host)
+        return hosts
+
+    def down_host(self) -> Host:
+        return self.pool.down_host()
+
+    @property
+    def ssh_config(self):
+        return self.pool.ssh_config
+
+    @property
+    def known_hosts(self):
+        return self.pool.known_hosts
+
+    @property
+    def client_key(self):
+        return self.pool.client_key
+
+    def fabric_config(self):
+        return self.pool.fabric_config()
+
+    def connect(self, alias: str, **kwargs):
+        return self.pool.connect(alias, **kwargs)
+
+    def gpubench_containers(self) -> dict[str, list[str]]:
+        return self.pool.gpubench_containers()
+
+    def cleanup(self) -> None:
+        for host in self.used:
+            host.start_sshd()
+            if host.engine:
+                host.engine.remove_all_containers()
+
+
+@pytest.fixture(scope="session")
+def fleet_pool():
+    """The session's Fleet (hosts start on first use, stop at session end)."""
+    pool = Fleet()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def fleet(fleet_pool):
+    """Factory: fleet(n) returns n reset hosts (see module docstring)."""
+    factory = FleetFactory(fleet_pool)
+    yield factory
+    factory.cleanup()
