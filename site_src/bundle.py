@@ -1,0 +1,52 @@
+"""The chart libraries shipped with the site: Vega, Vega-Lite and vega-embed in one JavaScript file.
+
+vl-convert-python bundles them (``vl_convert.javascript_bundle``); that takes seconds, so the result is cached on
+disk, keyed by the vl-convert version and the Vega-Lite version Altair writes, and reused by every build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import altair as alt
+import vl_convert
+
+from collector.store import write_atomic
+
+CACHE_ENV = "GPUBENCH_CACHE"
+SITE_PATH = "assets/vendor/vega-bundle.js"
+
+
+def vega_lite_version() -> str:
+    """The Vega-Lite minor version Altair's specs declare, as vl-convert names it ('v6.4')."""
+    return ".".join(alt.SCHEMA_VERSION.split(".")[:2])
+
+
+def cache_dir() -> Path:
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "gpubench"
+
+
+def _key() -> str:
+    version = getattr(vl_convert, "__version__", "unknown")
+    return hashlib.sha256(f"{version}|{vega_lite_version()}".encode()).hexdigest()[:16]
+
+
+def javascript_bundle() -> str:
+    """The bundle's source: from the cache, or built once and cached (atomically: parallel builds are safe)."""
+    path = cache_dir() / f"vega-bundle-{_key()}.js"
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        pass
+    source = vl_convert.javascript_bundle(vl_version=vega_lite_version())
+    try:
+        write_atomic(path, source.encode("utf-8"))
+    except OSError:
+        pass  # an unwritable cache only costs time
+    return source

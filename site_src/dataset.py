@@ -1,0 +1,250 @@
+"""data/ shaped for the site: per model, one series per GPU setup (its newest run), with its averages.
+
+Only exact statistics are used here (``avg``): p50/p90/p99 from text-generation-benchmark are unreliable and are
+never charted or ranked.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from collector import store
+from collector.errors import GpubenchError
+from collector.schema import UNRELIABLE_STATS
+
+from site_src import model_info as mi
+
+DATA_ENV = "GPUBENCH_DATA"
+
+# The four views of the tool's screen, in its order: (metric, title, unit, better).
+SCREEN_METRICS = (
+    ("prefill_latency_ms", "Prefill latency", "ms", "lower"),
+    ("decode_token_latency_ms", "Decode token latency", "ms", "lower"),
+    ("prefill_throughput_tok_per_s", "Prefill throughput", "prompt tokens/s", "higher"),
+    ("decode_throughput_tok_per_s", "Decode throughput", "tokens/s", "higher"),
+)
+METRIC_TITLES = {m: (t, u, b) for m, t, u, b in SCREEN_METRICS}
+
+# Colours that read on white and on Material's slate background; beyond them, hues spread by the golden angle.
+PALETTE = (
+    "#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1", "#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#86bcb6",
+    "#d37295", "#8cd17d", "#a0cbe8", "#f1ce63", "#fabfd2", "#499894", "#d4a6c8", "#b6992d", "#79706e", "#e49444",
+)
+
+
+def data_dir(config_dir: Path | None = None) -> Path:
+    """data/ next to mkdocs.yml, unless GPUBENCH_DATA names another folder."""
+    env = os.environ.get(DATA_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    return ((config_dir or Path.cwd()) / "data").resolve()
+
+
+@dataclass
+class GpuSpec:
+    gpu: str
+    memory_gb: float
+    mem_bw_gbps: float
+    source_url: str | None
+
+
+@dataclass
+class Series:
+    """One setup's newest run of one model, with its average values."""
+
+    label: str  # "4x RTX A6000" (plus " · <quantize>" when the setup ran in more than one quantization)
+    run: dict
+    spec: GpuSpec | None
+    values: dict[tuple[str, int], float | None]  # (metric, batch) -> avg; None = failed
+    batch_sizes: list[int]  # as run
+    failed: set[int]
+    earlier_runs: int = 0
+    derived_prefill_tok: bool = False  # prompt tokens/s computed here from seq/s x sequence length
+
+    @property
+    def gpu(self) -> str:
+        return str(self.run["gpu"])
+
+    @property
+    def gpu_count(self) -> int:
+        return int(self.run["gpu_count"])
+
+    @property
+    def price(self) -> float | None:
+        return self.run.get("price_usd_per_hr")
+
+    def value(self, metric: str, batch: int) -> float | None:
+        v = self.values.get((metric, batch))
+        return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
+    def status(self, batch: int) -> str:
+        """'ok', 'failed' (ran, numbers NaN) or 'not run'."""
+        if batch in self.failed:
+            return "failed"
+        if batch not in self.batch_sizes and not any(k[1] == batch for k in self.values):
+            return "not run"
+        return "ok" if self.value("decode_throughput_tok_per_s", batch) is not None else "failed"
+
+    @property
+    def memory_per_gpu_gb(self) -> float | None:
+        mib = self.run.get("gpu_memory_mib")
+        if mib:
+            return mib * 1024 * 1024 / 1e9
+        return self.spec.memory_gb if self.spec else None
+
+    @property
+    def memory_source(self) -> str:
+        if self.run.get("gpu_memory_mib"):
+            return "nvidia-smi"
+        return "datasheet" if self.spec else "unknown"
+
+
+@dataclass
+class ModelData:
+    model_id: str
+    slug: str
+    name: str
+    info: mi.ModelInfo | None
+    series: list[Series]
+    runs: list[dict]  # every run of the model, newest first
+
+    def batch_sizes(self) -> list[int]:
+        return sorted({b for s in self.series for b in s.batch_sizes} |
+                      {k[1] for s in self.series for k in s.values})
+
+
+@dataclass
+class SiteData:
+    root: Path
+    models: list[ModelData]
+    labels: list[str]  # every series label, sorted: the one colour domain of the site
+    colours: dict[str, str]
+    gpu_specs: list[dict]
+    counts: dict[str, int]
+    newest: str | None  # newest measured_at / published_at date
+    warnings: list[str] = field(default_factory=list)
+
+    def colour_scale(self, labels: list[str]) -> tuple[list[str], list[str]]:
+        """Domain and range for a chart showing these labels, in the site's order and colours."""
+        present = [lab for lab in self.labels if lab in set(labels)]
+        return present, [self.colours[lab] for lab in present]
+
+
+def colour(i: int) -> str:
+    if i < len(PALETTE):
+        return PALETTE[i]
+    hue = (i * 137.508) % 360
+    return f"hsl({hue:.0f}, 55%, 55%)"
+
+
+def match_spec(gpu: str, specs: list[GpuSpec]) -> GpuSpec | None:
+    """The datasheet row of a GPU: exact name, else the one row whose name starts with it ("A100 SXM4" ->
+    "A100 SXM4 80GB"). Ambiguous or unknown -> None (efficiency n/a)."""
+    norm = gpu.strip().lower()
+    for s in specs:
+        if s.gpu.strip().lower() == norm:
+            return s
+    hits = [s for s in specs if s.gpu.strip().lower().startswith(norm + " ")]
+    return hits[0] if len(hits) == 1 else None
+
+
+def run_date(run: dict) -> str:
+    """The run's date for ordering: measured, else published, else empty."""
+    return str(run.get("measured_at") or run.get("published_at") or "")
+
+
+def load(root: Path) -> SiteData:
+    """Read and validate data/ and shape it for the pages. Raises GpubenchError on bad data."""
+    ds = store.load(root)
+    specs = [GpuSpec(str(r["gpu"]), float(r["memory_gb"]), float(r["mem_bw_gbps"]), r.get("source_url"))
+             for r in ds.gpu_specs]
+
+    avg: dict[str, dict[tuple[str, int], float | None]] = {}
+    for r in ds.results:
+        if r["stat"] != "avg":
+            continue
+        avg.setdefault(str(r["run_id"]), {})[(str(r["metric"]), int(r["batch_size"]))] = r["value"]
+
+    by_model: dict[str, list[dict]] = {}
+    for run in ds.runs:
+        by_model.setdefault(str(run.get("model_id") or ""), []).append(run)
+
+    models: list[ModelData] = []
+    used_slugs: set[str] = set()
+    for model_id in sorted(by_model):
+        runs = sorted(by_model[model_id], key=lambda r: (run_date(r), str(r["run_id"])), reverse=True)
+        groups: dict[tuple, list[dict]] = {}
+        for run in runs:
+            groups.setdefault((run["gpu"], run["gpu_count"], run.get("quantize") or ""), []).append(run)
+        quantized_setups: dict[tuple, set[str]] = {}
+        for gpu, count, q in groups:
+            quantized_setups.setdefault((gpu, count), set()).add(q)
+        series = []
+        for (gpu, count, q), group in groups.items():
+            run = group[0]  # newest
+            label = f"{count}x {gpu}"
+            if len(quantized_setups[(gpu, count)]) > 1 or q:
+                label += f" · {q or 'unquantized'}"
+            series.append(_series(label, run, avg.get(str(run["run_id"]), {}), specs, len(group) - 1))
+        series.sort(key=_series_order)
+        slug = mi.slug(mi.display_name(model_id or None))
+        base, n = slug, 2
+        while slug in used_slugs:
+            slug, n = f"{base}-{n}", n + 1
+        used_slugs.add(slug)
+        models.append(ModelData(model_id, slug, mi.display_name(model_id or None), mi.model_info(model_id or None),
+                                series, runs))
+    models.sort(key=lambda m: m.name)
+
+    labels = sorted({s.label for m in models for s in m.series}, key=_label_order)
+    dates = [d[:10] for d in (run_date(r) for r in ds.runs) if d]
+    return SiteData(
+        root=Path(root),
+        models=models,
+        labels=labels,
+        colours={lab: colour(i) for i, lab in enumerate(labels)},
+        gpu_specs=ds.gpu_specs,
+        counts={"runs.csv": len(ds.runs), "results.csv": len(ds.results), "prices.csv": len(ds.prices),
+                "gpu_specs.csv": len(ds.gpu_specs),
+                "percentile_rows": sum(1 for r in ds.results if r["stat"] in UNRELIABLE_STATS)},
+        newest=max(dates) if dates else None,
+        warnings=list(ds.warnings),
+    )
+
+
+def _series(label: str, run: dict, values: dict, specs: list[GpuSpec], earlier: int) -> Series:
+    values = dict(values)
+    derived = False
+    seq = run.get("sequence_length")
+    for (metric, batch), v in list(values.items()):
+        if metric == "prefill_throughput_seq_per_s" and ("prefill_throughput_tok_per_s", batch) not in values:
+            if seq:
+                values[("prefill_throughput_tok_per_s", batch)] = None if v is None else v * seq
+                derived = True
+    return Series(
+        label=label,
+        run=run,
+        spec=match_spec(str(run["gpu"]), specs),
+        values=values,
+        batch_sizes=list(run.get("batch_sizes") or sorted({b for _, b in values})),
+        failed=set(run.get("failed_batch_sizes") or []),
+        earlier_runs=earlier,
+        derived_prefill_tok=derived,
+    )
+
+
+def _series_order(s: Series) -> tuple:
+    # Priced setups first, cheapest first (the reference post's order is close to that); unknown prices last.
+    return (s.price is None, s.price or 0.0, s.label)
+
+
+def _label_order(label: str) -> tuple:
+    count, _, rest = label.partition("x ")
+    return (rest.lower(), int(count) if count.isdigit() else 0, label)
+
+
+__all__ = ["DATA_ENV", "GpubenchError", "GpuSpec", "ModelData", "SCREEN_METRICS", "Series", "SiteData",
+           "data_dir", "load", "match_spec"]

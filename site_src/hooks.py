@@ -1,0 +1,88 @@
+"""MkDocs hooks (mkdocs.yml ``hooks:``): read data/ and hand the generated pages, CSV files and chart bundle to
+MkDocs. The work is in plain functions (``site_src.dataset.load``, ``site_src.pages.build_pages``).
+
+Environment: ``GPUBENCH_DATA`` points the build at another data folder (tests, previews);
+``GPUBENCH_SITE_EMPTY=1`` builds the same pages without tables and charts (the build benchmark's floor).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import sys
+from pathlib import Path
+
+# MkDocs imports this file by path; make the project importable when it is not installed.
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.append(_ROOT)
+
+from mkdocs.exceptions import PluginError  # noqa: E402
+from mkdocs.structure.files import File, Files  # noqa: E402
+
+from collector.errors import GpubenchError  # noqa: E402
+from site_src import bundle, dataset, pages  # noqa: E402
+from site_src.render import Page  # noqa: E402
+
+log = logging.getLogger("mkdocs.hooks.gpubench")
+EMPTY_ENV = "GPUBENCH_SITE_EMPTY"
+
+
+class _State:
+    data_dir: Path
+    site: dataset.SiteData
+    pages: dict[str, Page]
+
+
+_state = _State()
+
+
+def on_config(config):
+    """Load data/, generate every page, and set the navigation."""
+    root = Path(config.config_file_path or ".").resolve().parent
+    data_dir = dataset.data_dir(root)
+    try:
+        site = dataset.load(data_dir)
+    except GpubenchError as e:
+        raise PluginError(f"gpubench: cannot build the site from {data_dir}: {e}") from None
+    for warning in site.warnings:
+        log.info(warning)  # rows the store ignores; the next import cleans them up
+    generated = pages.build_pages(site, empty=os.environ.get(EMPTY_ENV) == "1")
+    _state.data_dir, _state.site = data_dir, site
+    _state.pages = {p.path: p for p in generated}
+    # Material shows nav titles as HTML: escape them (a model id from data/ is text, not markup).
+    config.nav = _escaped_nav(pages.nav(generated))
+    watch = [str(Path(w).resolve()) for w in config.watch]
+    if str(data_dir) not in watch:
+        config.watch.append(str(data_dir))
+    return config
+
+
+def _escaped_nav(entries: list) -> list:
+    out = []
+    for entry in entries:
+        (title, target), = entry.items()
+        out.append({html.escape(title): _escaped_nav(target) if isinstance(target, list) else target})
+    return out
+
+
+def on_files(files: Files, config) -> Files:
+    """Add the generated pages, the CSV downloads and the chart bundle; hand-written pages join the nav."""
+    for page in _state.pages.values():
+        existing = files.get_file_from_path(page.path)
+        if existing is not None:
+            files.remove(existing)
+        files.append(File.generated(config, page.path, content=page.markdown))
+    for name in pages.CSV_FILES:
+        files.append(File.generated(config, f"data/{name}", abs_src_path=str(_state.data_dir / name)))
+    files.append(File.generated(config, bundle.SITE_PATH, content=bundle.javascript_bundle()))
+    handwritten = sorted(f.src_uri for f in files.documentation_pages() if f.src_uri not in _state.pages)
+    config.nav = config.nav + handwritten
+    return files
+
+
+def on_page_content(html_text: str, page, config, files) -> str:
+    """Put the tables and charts back into the generated pages (see site_src.render)."""
+    generated = _state.pages.get(page.file.src_uri)
+    return generated.fill(html_text) if generated else html_text
