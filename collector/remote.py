@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 import socket
 from dataclasses import dataclass
@@ -14,6 +15,9 @@ from fabric import Config, Connection
 
 from collector.errors import GpubenchError
 from collector.inventory import SSH_TARGET, Host
+
+# paramiko logs every refused port-forward while the server starts ("Secsh channel open FAILED"): expected, noise.
+logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,20 @@ class Progress:
         return self.failed or (self.batches_total > 0 and self.batches_done >= self.batches_total)
 
 
+class AlternateScreen(pyte.Screen):
+    """pyte ignores the alternate screen; a real terminal shows it blank. Clear it on entry, or cells the program
+    never writes (ratatui skips unchanged blanks) would still show the log lines printed before."""
+
+    def set_mode(self, *modes, **kwargs):
+        if kwargs.get("private") and 1049 in modes:
+            self.erase_in_display(2)
+            self.cursor_position()
+        super().set_mode(*modes, **kwargs)
+
+
 class BenchmarkScreen:
     def __init__(self, columns: int = COLUMNS, lines: int = LINES):
-        self.screen = pyte.Screen(columns, lines)
+        self.screen = AlternateScreen(columns, lines)
         self.stream = pyte.ByteStream(self.screen)
 
     def feed(self, data: bytes) -> None:
