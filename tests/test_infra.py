@@ -6,6 +6,7 @@ import json
 import re
 import socket
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -265,8 +266,17 @@ def test_server_becomes_healthy_and_reports_info_through_a_tunnel(fleet):
             s.bind(("127.0.0.1", 0))
             local_port = s.getsockname()[1]
         with conn.forward_local(local_port, remote_port=8080, remote_host="127.0.0.1"):
-            with urllib.request.urlopen(f"http://127.0.0.1:{local_port}/health", timeout=5) as r:
-                assert r.status == 200
+            # Fabric binds the local end in a thread after entering the block
+            deadline = time.monotonic() + 5
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{local_port}/health", timeout=5) as r:
+                        assert r.status == 200
+                    break
+                except urllib.error.URLError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.05)
             with urllib.request.urlopen(f"http://127.0.0.1:{local_port}/info", timeout=5) as r:
                 assert r.headers["content-type"] == "application/json"
                 info = json.load(r)
@@ -370,6 +380,23 @@ def test_benchmark_screen_and_tables(fleet):
     assert set(latency[1]) == set(throughput[1]) == {"|", "-"}
 
 
+def test_benchmark_follows_a_terminal_resize(fleet):
+    (a,) = fleet(1)
+    a.set_standin(STARTUP_SECONDS=0.1, RUN_SECONDS=0.01)
+    start_tgi(a, "tgi")
+    wait_ready(a, "tgi")
+    help_line = "<- | tab | ->: change batch tab | q / CTRL + c: quit | +/-: zoom"
+    with benchmark(a, "tgi", "-b", "1", "-r", "2", rows=24, cols=80) as term:
+        term.wait_for(screen_has("1 / 1"), 15, "the batch done")
+        assert term.screen.display[0].endswith(help_line)
+        term.resize(40, 120)
+        term.wait_for(lambda t: t.screen.display[0].endswith(help_line) and "─" * 100 in t.text(), 10,
+                      "a frame drawn at the new size")
+        assert b"\x1b[2J" in term.output
+        term.write(b"q")
+        assert term.wait_exit(10) == 0
+
+
 def test_benchmark_over_fabric_pty_with_old_version(fleet):
     """The collector's path: Fabric run(pty=True) of `docker exec -it`, keys
     sent when the screen (read with pyte) shows every batch done."""
@@ -390,7 +417,7 @@ def test_benchmark_over_fabric_pty_with_old_version(fleet):
             if b"\x1b[?1049h" in data:
                 screen.reset()
             stream.feed(data)
-            if any("3 / 3" in line for line in screen.display):
+            if any("3 / 3" in line for line in screen.display):   # Total Progress (runs: x / 4)
                 state["done"] = True
 
         def flush(self):
@@ -407,7 +434,7 @@ def test_benchmark_over_fabric_pty_with_old_version(fleet):
 
     with a.connect() as conn:
         result = conn.run(
-            f"docker exec -it tgi text-generation-benchmark -t {MODEL} -b 1 -b 2 -b 4 -r 3 -w 0 "
+            f"docker exec -it tgi text-generation-benchmark -t {MODEL} -b 1 -b 2 -b 4 -r 4 -w 0 "
             "--temperature 0.5 --top-k 10",
             pty=True, out_stream=Out(), in_stream=Keys(), timeout=60,
         )
@@ -416,7 +443,7 @@ def test_benchmark_over_fabric_pty_with_old_version(fleet):
     assert len(parameters) == 15   # header, rule and 13 rows: no Frequency Penalty before 1.4.1
     assert "| Temperature        | Some(0.5)                           |" in parameters
     assert "| Top K              | Some(10)                            |" in parameters
-    exp_latency, exp_throughput = expected_tables([1, 2, 4], {1: 3, 2: 3, 4: 3}, new_prefill=False)
+    exp_latency, exp_throughput = expected_tables([1, 2, 4], {1: 4, 2: 4, 4: 4}, new_prefill=False)
     assert latency == exp_latency and throughput == exp_throughput
 
 

@@ -63,12 +63,25 @@ class FleetFactory:
                 host.engine.remove_all_containers()
 
 
+_summaries: list[str] = []
+
+
 @pytest.fixture(scope="session")
 def fleet_pool():
     """The session's Fleet (hosts start on first use, stop at session end)."""
     pool = Fleet()
-    yield pool
-    pool.close()
+    try:
+        yield pool
+    finally:
+        pool.close()
+        _summaries.extend(pool.log)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _summaries:
+        terminalreporter.write_sep("-", "gpubench test infrastructure")
+        for line in _summaries:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture

@@ -153,6 +153,7 @@ class Fleet:
         self._down: Host | None = None
         self._lock = threading.Lock()
         self.timings: dict[str, float] = {}
+        self.log: list[str] = []   # start/stop summaries, shown at the end of a pytest run
         self._image: bytes | None = None
         self._created: list[Host] = []   # including hosts whose start failed
 
@@ -204,7 +205,7 @@ class Fleet:
             list(pool.map(lambda h: standin.load_image(h.engine, self._image), new))
         t_images = time.monotonic()
         for host in new:
-            host.sshd.start()
+            self._start_sshd(host)
         self.all.extend(new)
         self._write_client_files()
         t_end = time.monotonic()
@@ -214,11 +215,24 @@ class Fleet:
             "sshd": t_end - t_images,
             "total": t_end - t0,
         }
-        print(
-            f"\n[gpubench infra] {len(new)} host(s) up in {t_end - t0:.2f}s "
-            f"(dockerd {t_engines - t0:.2f}s in parallel, image import {t_images - t_engines:.2f}s, "
-            f"sshd {t_end - t_images:.2f}s) under {self.root}"
+        summary = (
+            f"{len(new)} host(s) up in {t_end - t0:.2f}s (dockerd {t_engines - t0:.2f}s in parallel, "
+            f"image import {t_images - t_engines:.2f}s, sshd {t_end - t_images:.2f}s) under {self.root}"
         )
+        self.log.append(summary)
+        print(f"\n[gpubench infra] {summary}")
+
+    def _start_sshd(self, host: Host) -> None:
+        # Another test session on this machine may take a port between our check
+        # and the bind: move to the next free one.
+        for attempt in range(5):
+            try:
+                host.sshd.start()
+                return
+            except RuntimeError:
+                if attempt == 4 or port_is_free(host.address, host.port):
+                    raise
+                host.port = host.sshd.port = free_port(host.address, host.port + 1)
 
     def down_host(self) -> Host:
         """A host in ssh_config and known_hosts whose address has nothing listening."""
@@ -276,7 +290,9 @@ class Fleet:
                 host.namespace.close()
         unmount_all(self.root)
         shutil.rmtree(self.root, ignore_errors=True)
-        print(f"\n[gpubench infra] fleet stopped in {time.monotonic() - t0:.2f}s")
+        summary = f"fleet stopped in {time.monotonic() - t0:.2f}s"
+        self.log.append(summary)
+        print(f"\n[gpubench infra] {summary}")
 
 
 def reap_stale_roots() -> None:

@@ -77,6 +77,12 @@ class PtyProcess:
             self.screen.reset()
             self._feed(after)
 
+    def resize(self, rows: int, cols: int) -> None:
+        """Change the terminal size (the program gets SIGWINCH)."""
+        self.rows, self.cols = rows, cols
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.screen.resize(rows, cols)
+
     def write(self, data: bytes) -> None:
         os.write(self.fd, data)
 

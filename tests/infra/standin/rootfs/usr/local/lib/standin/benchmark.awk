@@ -1,10 +1,11 @@
 # The screen and the result tables of the stand-in text-generation-benchmark.
 #
 # Reads events, one per line, from stdin: W (warm-up done), R (one measured run
-# done), B (batch done), E (the generation task failed), K<key> (a key press:
-# Kq, Kc for Ctrl-C, Ktab, Kright, Kleft, K+, K-). After each event it redraws
-# like ratatui: only the cells that changed, each run of them placed by a cursor
-# move. On Kq/Kc it writes the three tables to the file `out` and exits.
+# done), B (batch done), E (the generation task failed), T (a tick), S <rows>
+# <cols> (the terminal was resized), K<key> (a key press: Kq, Kc for Ctrl-C,
+# Ktab, Kright, Kleft, K+, K-). On ticks and keys it draws a frame like ratatui:
+# only the cells that changed, each run of them placed by a cursor move.
+# On Kq/Kc it writes the three tables to the file `out` and exits.
 #
 # Variables (-v): batches ("1 2 4"), runs, warmups, seq, dec, model, version,
 # rows, cols, out, and the parameter-table texts top_n, temperature, top_k,
@@ -80,11 +81,17 @@ function fmt(v, unit) {
 }
 
 # ---------------------------------------------------------------- screen
+#
+# Cells are keyed r * 1000 + c. The static parts (borders, titles) are drawn on
+# the first frame and after a resize (`full`); other frames repaint only the
+# dynamic areas and compare only the cells they touched (listed in TL).
 
-function cell(r, c, ch, attr) {
+function cell(r, c, ch, attr,    k) {
     if (r < 1 || r > H || c < 1 || c > W) return
-    SC[r, c] = ch
-    SA[r, c] = attr
+    k = r * 1000 + c
+    SC[k] = ch
+    SA[k] = attr
+    if (!full) TL[++nt] = k
 }
 
 function text(r, c, s, attr, maxw,    i, l) {
@@ -93,12 +100,15 @@ function text(r, c, s, attr, maxw,    i, l) {
     for (i = 1; i <= l; i++) cell(r, c + i - 1, substr(s, i, 1), attr)
 }
 
+function fill(r, c, h, w, attr,    i, j) {
+    for (i = r; i < r + h; i++) for (j = c; j < c + w; j++) cell(i, j, " ", attr)
+}
+
 # A bordered block; a styled block (attr set) styles every cell of its area,
 # so ratatui's first frame writes its blank cells too.
-function box(r, c, h, w, title, attr,    i, j) {
+function box(r, c, h, w, title, attr,    i) {
     if (h < 2 || w < 2) return
-    if (attr != "")
-        for (i = r + 1; i < r + h - 1; i++) for (j = c + 1; j < c + w - 1; j++) cell(i, j, " ", attr)
+    if (attr != "") fill(r + 1, c + 1, h - 2, w - 2, attr)
     cell(r, c, "┌", attr); cell(r, c + w - 1, "┐", attr)
     cell(r + h - 1, c, "└", attr); cell(r + h - 1, c + w - 1, "┘", attr)
     for (i = c + 1; i < c + w - 1; i++) { cell(r, i, "─", attr); cell(r + h - 1, i, "─", attr) }
@@ -106,19 +116,21 @@ function box(r, c, h, w, title, attr,    i, j) {
     text(r, c + 1, title, attr, w - 2)
 }
 
-function gauge(r, c, w, title, label, ratio, color,    inner, filled, i, start) {
-    box(r, c, 3, w, title, "")
+# The inner row of a gauge: filled part in the colour as background, label centred.
+function gauge(r, c, w, label, ratio, color,    inner, filled, i, start, x, l) {
     inner = w - 2
-    filled = int(ratio * inner)
-    for (i = 0; i < inner; i++)
-        cell(r + 1, c + 1 + i, " ", i < filled ? BG[color] : FG[color])
-    start = c + 1 + int((inner - length(label)) / 2)
-    for (i = 1; i <= length(label); i++)
-        cell(r + 1, start + i - 1, substr(label, i, 1), start + i - 1 < c + 1 + filled ? BG[color] : FG[color])
+    filled = int((ratio > 1 ? 1 : ratio) * inner)
+    l = length(label)
+    start = c + 1 + int((inner - l) / 2)
+    for (i = 0; i < inner; i++) {
+        x = c + 1 + i
+        cell(r + 1, x, (x >= start && x < start + l) ? substr(label, x - start + 1, 1) : " ",
+             i < filled ? BG[color] : FG[color])
+    }
 }
 
-function latency_panel(r, c, w, X, name,    i) {
-    box(r, c, 8, w, name " Latency", "")
+function latency_text(r, c, w, X) {
+    fill(r + 1, c + 1, 6, w - 2, "")
     stats(X, tab)
     text(r + 1, c + 1, "Average: " fmt(st["avg"], "ms"), FG["lightblue"], w - 2)
     text(r + 2, c + 1, "Lowest:  " fmt(st["min"], "ms"), "", w - 2)
@@ -128,71 +140,95 @@ function latency_panel(r, c, w, X, name,    i) {
     text(r + 6, c + 1, "p99:     " fmt(st["p99"], "ms"), FG["lightred"], w - 2)
 }
 
-function throughput_panel(r, c, w, X, name) {
-    box(r, c, 5, w, name " Throughput", "")
+function throughput_text(r, c, w, X) {
+    fill(r + 1, c + 1, 3, w - 2, "")
     stats(X, tab)
     text(r + 1, c + 1, "Average: " fmt(st["avg"], "tokens/secs"), FG["lightblue"], w - 2)
     text(r + 2, c + 1, "Lowest:  " fmt(st["min"], "tokens/secs"), "", w - 2)
     text(r + 3, c + 1, "Highest: " fmt(st["max"], "tokens/secs"), "", w - 2)
 }
 
-function render(    r, c, half, q, x, i, title, color, ratio) {
-    for (r = 1; r <= H; r++) for (c = 1; c <= W; c++) { SC[r, c] = " "; SA[r, c] = "" }
-
-    title = "Model: " model " | Sequence Length: " seq " | Decode Length: " dec
-    text(1, 1, title, BOLD FG["white"])
+function draw_static(    r, c, k) {
+    for (r = 1; r <= H; r++) for (c = 1; c <= W; c++) { k = r * 1000 + c; SC[k] = " "; SA[k] = "" }
+    text(1, 1, "Model: " model " | Sequence Length: " seq " | Decode Length: " dec, BOLD FG["white"])
     text(1, W - length(HELP) + 1, HELP, FG["white"])
-
     box(2, 1, 3, W, "Tabs", FG["lightcyan"])
+    box(5, 1, 3, HALF, "Total Progress", "")
+    box(5, HALF + 1, 3, W - HALF, "Batch Progress", "")
+    box(8, 1, 8, Q, "Prefill Latency", "")
+    box(16, 1, 5, Q, "Prefill Throughput", "")
+    box(8, Q + 1, 13, Q, "Prefill latency histogram", FG["lightyellow"])
+    box(8, 2 * Q + 1, 8, int(Q / 2), "Decode Total Latency", "")
+    box(8, 2 * Q + 1 + int(Q / 2), 8, Q - int(Q / 2), "Decode Token Latency", "")
+    box(16, 2 * Q + 1, 5, Q, "Decode Throughput", "")
+    box(8, 3 * Q + 1, 13, W - 3 * Q, "Decode latency histogram", FG["lightyellow"])
+    if (H > 21) {
+        box(21, 1, H - 20, HALF, "Prefill throughput over latency", FG["cyan"])
+        box(21, HALF + 1, H - 20, W - HALF, "Decode throughput over latency", FG["cyan"])
+    }
+}
+
+function draw_dynamic(    x, i, title) {
+    fill(3, 2, 1, W - 2, FG["lightcyan"])
     x = 2
     for (i = 1; i <= nb; i++) {
         title = "Batch: " B[i]
-        text(3, x + 1, title, i == tab ? BOLD FG["white"] BG["black"] : FG["white"])
+        text(3, x + 1, title, i == tab ? BOLD FG["white"] BG["black"] : FG["white"], W - x - 2)
         x += length(title) + 2
         if (i < nb) { cell(3, x, "│", FG["lightcyan"]); x++ }
     }
+    gauge(5, 1, HALF, done_batches " / " nb, done_batches / nb, error ? "red" : "lightgreen")
+    gauge(5, HALF + 1, W - HALF, completed[cur] " / " runs, completed[cur] / runs, error ? "red" : "lightblue")
+    latency_text(8, 1, Q, PL)
+    throughput_text(16, 1, Q, PT)
+    latency_text(8, 2 * Q + 1, int(Q / 2), DL)
+    latency_text(8, 2 * Q + 1 + int(Q / 2), Q - int(Q / 2), DT)
+    throughput_text(16, 2 * Q + 1, Q, DTP)
+}
 
-    half = int(W / 2)
-    ratio = done_batches / nb
-    color = error ? "red" : "lightgreen"
-    gauge(5, 1, half, "Total Progress", done_batches " / " nb, ratio > 1 ? 1 : ratio, color)
-    ratio = completed[cur] / runs
-    color = error ? "red" : "lightblue"
-    gauge(5, half + 1, W - half, "Batch Progress", completed[cur] " / " runs, ratio > 1 ? 1 : ratio, color)
-
-    q = int(W / 4)
-    latency_panel(8, 1, q, PL, "Prefill")
-    throughput_panel(16, 1, q, PT, "Prefill")
-    box(8, q + 1, 13, q, "Prefill latency histogram", FG["lightyellow"])
-    latency_panel(8, 2 * q + 1, int(q / 2), DL, "Decode Total")
-    latency_panel(8, 2 * q + 1 + int(q / 2), q - int(q / 2), DT, "Decode Token")
-    throughput_panel(16, 2 * q + 1, q, DTP, "Decode")
-    box(8, 3 * q + 1, 13, W - 3 * q, "Decode latency histogram", FG["lightyellow"])
-
-    if (H > 21) {
-        box(21, 1, H - 20, half, "Prefill throughput over latency", FG["cyan"])
-        box(21, half + 1, H - 20, W - half, "Decode throughput over latency", FG["cyan"])
-    }
+function render() {
+    if (full) draw_static()
+    draw_dynamic()
     flush_frame()
 }
 
 # Write the cells that differ from the previous frame, as ratatui's diff does.
-function flush_frame(    r, c, o, lr, lc, attr) {
+function flush_frame(    r, c, k, i, o, lr, lc, attr) {
     o = ""; lr = -1; lc = -1; attr = ""
-    for (r = 1; r <= H; r++) {
-        for (c = 1; c <= W; c++) {
-            if (SC[r, c] == PC[r, c] && SA[r, c] == PA[r, c]) continue
-            if (r != lr || c != lc + 1) o = o ESC "[" r ";" c "H"
-            if (SA[r, c] != attr) { o = o ESC "[0m" SA[r, c]; attr = SA[r, c] }
-            o = o SC[r, c]
-            PC[r, c] = SC[r, c]; PA[r, c] = SA[r, c]
-            lr = r; lc = c
-        }
+    if (full) {
+        nt = 0
+        for (r = 1; r <= H; r++) for (c = 1; c <= W; c++) TL[++nt] = r * 1000 + c
     }
+    for (i = 1; i <= nt; i++) {
+        k = TL[i]
+        if (SC[k] == PC[k] && SA[k] == PA[k]) continue
+        r = int(k / 1000); c = k % 1000
+        if (r != lr || c != lc + 1) o = o ESC "[" r ";" c "H"
+        if (SA[k] != attr) { o = o ESC "[0m" SA[k]; attr = SA[k] }
+        o = o SC[k]
+        PC[k] = SC[k]; PA[k] = SA[k]
+        lr = r; lc = c
+    }
+    nt = 0; full = 0
     if (o != "") {
         printf "%s%s[0m", o, ESC
         fflush()
     }
+}
+
+# A new terminal size: clear it and draw everything again (ratatui's autoresize).
+function resize(rows, cols,    r, c, k) {
+    H = rows + 0; W = cols + 0
+    if (H < 1) H = 24
+    if (W < 1) W = 80
+    if (W > 999) W = 999
+    HALF = int(W / 2); Q = int(W / 4)
+    delete PC; delete PA; delete SC; delete SA
+    for (r = 1; r <= H; r++) for (c = 1; c <= W; c++) { k = r * 1000 + c; PC[k] = " "; PA[k] = "" }
+    if (drawn) printf "%s[2J", ESC
+    drawn = 1
+    full = 1
+    render()
 }
 
 # ---------------------------------------------------------------- tables
@@ -286,26 +322,25 @@ BEGIN {
     split("black 0 red 1 cyan 6 lightred 9 lightgreen 10 lightyellow 11 lightblue 12 lightcyan 14 white 15", cl, " ")
     for (i = 1; i < 18; i += 2) { FG[cl[i]] = ESC "[38;5;" cl[i + 1] "m"; BG[cl[i]] = ESC "[48;5;" cl[i + 1] "m" }
     HELP = "<- | tab | ->: change batch tab | q / CTRL + c: quit | +/-: zoom"
-    H = rows + 0; W = cols + 0
-    if (H < 1) H = 24
-    if (W < 1) W = 80
     nb = split(batches, B, " ")
     steps = dec - 1
     if (steps < 1) steps = 1
     new_prefill = version_ge(version, "2.4.1")
     cur = 1; tab = 1; touched = 0; done_batches = 0; error = 0
     for (i = 1; i <= nb; i++) { n[i] = 0; completed[i] = 0 }
-    for (r = 1; r <= H; r++) for (c = 1; c <= W; c++) { PC[r, c] = " "; PA[r, c] = "" }
+    resize(rows, cols)
 
-    render()
+    # Like the real app: messages from the generation task only update the state;
+    # a frame is drawn on each tick (T, every 250 ms) and on each key.
     while ((getline ev) > 0) {
         if (ev == "Kq" || ev == "Kc") break
-        if (ev == "R") record_run()
-        else if (ev == "B") end_batch()
-        else if (ev == "E") error = 1
-        else if (ev == "Ktab" || ev == "Kright") { touched = 1; tab = tab % nb + 1 }
+        if (ev == "R") { record_run(); continue }
+        if (ev == "B") { end_batch(); continue }
+        if (ev == "E") { error = 1; continue }
+        if (ev == "Ktab" || ev == "Kright") { touched = 1; tab = tab % nb + 1 }
         else if (ev == "Kleft") { touched = 1; tab = tab > 1 ? tab - 1 : nb }
-        else continue
+        else if (ev ~ /^S [0-9]+ [0-9]+$/) { split(ev, sz, " "); resize(sz[2], sz[3]); continue }
+        else if (ev != "T") continue
         render()
     }
     write_tables()
