@@ -232,3 +232,15 @@ def site_pages(site: Path) -> list[str]:
         rel = f.parent.relative_to(site).as_posix()
         out.append("" if rel == "." else rel + "/")
     return out
+
+
+def edit_csv(path: Path, change) -> None:
+    """Rewrite a CSV file of data/, applying change(rows) to its rows (dicts) in place."""
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        fields, rows = reader.fieldnames, list(reader)
+    change(rows)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
