@@ -33,6 +33,7 @@ class HostStatus:
     run_id: str | None = None
     error: str | None = None
     leftover: str | None = None  # a container that could not be removed
+    timeline: list[tuple[str, float]] = field(default_factory=list)  # (phase, seconds since start)
 
     @property
     def elapsed(self) -> float:
@@ -83,6 +84,8 @@ def run_host(host: Host, ctx: CollectContext, status: HostStatus) -> None:
     """Benchmark one host and add its run to data/. Never raises: the outcome is in `status`."""
 
     def phase(name: str, message: str = "") -> None:
+        if name != status.phase:
+            status.timeline.append((name, round(status.elapsed, 2)))
         status.phase, status.message = name, ctx.secrets.mask(message)
 
     conn = None

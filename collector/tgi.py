@@ -21,7 +21,7 @@ from collector.screen import BenchmarkScreen
 
 LABEL = "gpubench"
 TOKEN_VARS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
-READY_POLL_S = 1.0
+READY_POLL_S = (0.25, 2.0)  # first and longest wait between /health polls: quick for fast starts, calm for 70B
 LOG_TAIL_LINES = 200
 
 
@@ -134,6 +134,7 @@ def wait_until_ready(conn: Connection, host: Host, name: str, *, on_status, canc
 
     Fails when the container exits (with the reason from its log) or when the start-up limit passes."""
     deadline = time.monotonic() + host.startup_timeout_s
+    pause = READY_POLL_S[0]
     while True:
         if cancel.is_set():
             raise Cancelled()
@@ -154,7 +155,8 @@ def wait_until_ready(conn: Connection, host: Host, name: str, *, on_status, canc
         if time.monotonic() > deadline:
             raise GpubenchError(f"server not ready after {host.startup_timeout_s:.0f} s (start-up limit): "
                                 f"last log line: {failure_reason(logs_tail(conn, name))}")
-        cancel.wait(READY_POLL_S)
+        cancel.wait(pause)
+        pause = min(pause * 1.5, READY_POLL_S[1])
 
 
 def benchmark_args(host: Host) -> list[str]:
@@ -197,6 +199,7 @@ def run_benchmark(conn: Connection, host: Host, name: str, *, on_status, cancel:
             if channel.exit_status_ready() and not channel.recv_ready():
                 break
             readable, _, _ = select.select([channel], [], [], 0.2)
+            fresh = False
             if readable:
                 data = channel.recv(65536)
                 if not data:
@@ -204,8 +207,9 @@ def run_benchmark(conn: Connection, host: Host, name: str, *, on_status, cancel:
                 chunks.append(data)
                 if quit_sent_at is None:
                     screen.feed(data)
+                    fresh = True
             if quit_sent_at is None:
-                progress = screen.progress()
+                progress = screen.progress() if fresh else None
                 if progress is not None:
                     shown = f"batch {progress.batches_done}/{progress.batches_total}"
                     if shown != last_shown:

@@ -1,0 +1,66 @@
+"""How well `gpubench collect` runs hosts in parallel: 1, 4 and 8 simulated hosts (real sshd and dockerd each,
+stand-in TGI image) whose benchmark takes a fixed time T. Prints the wall time of the whole collect divided by T;
+1.0 would be a collector with no overhead at all. Target: at most 1.25 at 8 hosts.
+
+Usage (as root, with openssh-server, docker.io and busybox-static installed):
+    python bench/collect_parallel.py [--seconds T] [--hosts 1,4,8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.collector.fleet_helpers import collect, inventory  # noqa: E402
+from tests.infra.fleet import Fleet  # noqa: E402
+
+RUNS, WARMUPS = 9, 1  # one batch size: (warm-ups + runs) x RUN_SECONDS = T
+
+
+class Pool:
+    """What fleet_helpers expects of pytest's `fleet` fixture."""
+
+    def __init__(self, fleet: Fleet):
+        self.ssh_config, self.known_hosts = fleet.ssh_config, fleet.known_hosts
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="benchmark time T per host (default 20)")
+    parser.add_argument("--hosts", default="1,4,8")
+    args = parser.parse_args()
+    counts = [int(x) for x in args.hosts.split(",")]
+    fleet = Fleet()
+    try:
+        started = time.monotonic()
+        fleet.hosts(max(counts))
+        print(f"fleet of {max(counts)} hosts up in {time.monotonic() - started:.1f} s")
+        print(f"T = {args.seconds:.1f} s of benchmark per host ({WARMUPS + RUNS} runs x "
+              f"{args.seconds / (WARMUPS + RUNS):.2f} s), server start-up 1 s")
+        print(f"{'hosts':>5}  {'wall (s)':>9}  {'wall / T':>8}")
+        for n in counts:
+            hosts = fleet.hosts(n)
+            for h in hosts:
+                h.reset()
+                h.set_standin(STARTUP_SECONDS=1, RUN_SECONDS=args.seconds / (WARMUPS + RUNS))
+            with tempfile.TemporaryDirectory() as tmp:
+                inv = inventory(Path(tmp), hosts, batch_sizes=(1,), runs=RUNS, benchmark_timeout_s=600)
+                start = time.monotonic()
+                out = collect(Pool(fleet), inv, Path(tmp) / "data", token=None, timeout=1200)
+                wall = time.monotonic() - start
+            if out.returncode != 0:
+                print(out.stdout[-2000:], out.stderr[-2000:])
+                raise SystemExit(f"collect failed with {n} hosts")
+            print(f"{n:>5}  {wall:9.1f}  {wall / args.seconds:8.2f}")
+    finally:
+        fleet.close()
+
+
+if __name__ == "__main__":
+    main()
