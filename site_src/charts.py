@@ -69,7 +69,7 @@ def _template(kind: str, log: bool) -> str:
         if kind == "line":
             pick = alt.selection_point(fields=["setup"], bind="legend")
             enc["color"] = alt.Color("setup:N", scale=_colour(), title="Setup",
-                                     legend=alt.Legend(orient="bottom", columns=3))
+                                     legend=alt.Legend(orient="bottom", columns=3, symbolLimit=0))
             enc["opacity"] = alt.condition(pick, alt.value(1.0), alt.value(0.15))
         else:
             enc["color"] = alt.Color("setup:N", scale=_colour(), legend=None)

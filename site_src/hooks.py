@@ -83,6 +83,12 @@ def on_files(files: Files, config) -> Files:
 
 
 def on_page_content(html_text: str, page, config, files) -> str:
-    """Put the tables and charts back into the generated pages (see site_src.render)."""
+    """Put the tables and commands into the generated pages (see site_src.render)."""
     generated = _state.pages.get(page.file.src_uri)
     return generated.fill(html_text) if generated else html_text
+
+
+def on_post_page(output: str, page, config) -> str:
+    """Put the charts into the final HTML, after the search index has read the page."""
+    generated = _state.pages.get(page.file.src_uri)
+    return generated.fill(output, late=True) if generated else output

@@ -135,11 +135,18 @@ class Page:
     title: str  # plain text; escaped wherever it is shown
     markdown: str = ""
     slots: list[str] = field(default_factory=list)
+    late: set[int] = field(default_factory=set)  # slots filled in the final HTML (charts)
     charts: int = 0
 
-    def fill(self, html_text: str) -> str:
-        """The page's HTML with each slot placeholder replaced by its fragment."""
-        return SLOT_RE.sub(lambda m: self.slots[int(m.group(1))], html_text)
+    def fill(self, html_text: str, *, late: bool = False) -> str:
+        """The page's HTML with its slot placeholders replaced by their fragments: the early ones (tables, code)
+        in the page content, the late ones (chart specs) in the final HTML, after the search plugin has indexed
+        the content; the specs are data for the browser, not text to search, and parsing them is costly."""
+        def put(m: re.Match) -> str:
+            i = int(m.group(1))
+            return self.slots[i] if (i in self.late) == late else m.group(0)
+
+        return SLOT_RE.sub(put, html_text)
 
 
 def _env(suffix: str) -> jinja2.Environment:
@@ -167,10 +174,12 @@ class Renderer:
         self.page = page
         self.empty = empty  # the benchmark's floor: same pages and headings, no tables or charts
 
-    def slot(self, fragment: str) -> Markup:
+    def slot(self, fragment: str, *, late: bool = False) -> Markup:
         if self.empty:
             return Markup("")
         self.page.slots.append(fragment)
+        if late:
+            self.page.late.add(len(self.page.slots) - 1)
         return Markup(f"\n\n<!--gb-slot:{len(self.page.slots) - 1}-->\n\n")
 
     def href(self, target: str) -> str:
@@ -187,7 +196,9 @@ class Renderer:
         if self.empty:
             return Markup("")
         self.page.charts += 1
-        return self.html("_chart.html.j2", spec=spec, caption=caption, kind=kind, n=self.page.charts)
+        fragment = _HTML_ENV.get_template("_chart.html.j2").render(spec=spec, caption=caption, kind=kind,
+                                                                    n=self.page.charts)
+        return self.slot(fragment, late=True)
 
     def chart_grid(self, items: list[tuple[dict, str]], *, kind: str = "", cols: int = 2) -> Markup:
         """Several charts side by side (``cols`` columns on wide screens, fewer on narrow ones), one slot."""
@@ -198,7 +209,7 @@ class Renderer:
         for spec, caption in items:
             self.page.charts += 1
             figures.append(template.render(spec=spec, caption=caption, kind=kind, n=self.page.charts))
-        return self.slot(f'<div class="gb-grid gb-grid--{cols}">\n' + "".join(figures) + "</div>")
+        return self.slot(f'<div class="gb-grid gb-grid--{cols}">\n' + "".join(figures) + "</div>", late=True)
 
     def render(self, template: str, **context) -> Page:
         self.page.markdown = _MD_ENV.get_template(template).render(

@@ -89,3 +89,18 @@ def test_build_with_no_runs(tmp_path):
     out = serve.build(config_file=REPO / "mkdocs.yml", site_dir=tmp_path / "site", data_dir=data)
     assert "data/ holds no runs yet" in (out / "index.html").read_text()
     assert (out / "efficiency" / "index.html").is_file()
+
+
+def test_pages_workflow_builds_strict_and_deploys():
+    import yaml
+
+    wf = yaml.safe_load((REPO / ".github" / "workflows" / "pages.yml").read_text())
+    on = wf.get("on", wf.get(True))  # YAML 1.1 reads the key `on` as True
+    assert on["push"]["branches"] == ["main"]
+    steps = wf["jobs"]["build"]["steps"]
+    build_step = next(s for s in steps if "mkdocs build" in s.get("run", ""))
+    assert "--strict" in build_step["run"] and "GPUBENCH_SITE_URL" in build_step["env"]
+    assert any(s.get("uses", "").startswith("actions/upload-pages-artifact") and s["with"]["path"] == "site"
+               for s in steps)
+    assert wf["jobs"]["deploy"]["steps"][0]["uses"].startswith("actions/deploy-pages")
+    assert wf["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}

@@ -1,0 +1,180 @@
+"""Benchmark: how long `mkdocs build` of the report site takes as data/ grows, against a floor.
+
+For 10, 100 and 1,000 runs it generates a data/ folder (realistic models, GPU setups, prices, batch sizes, failed
+batches and all six statistics per metric, written through collector.store), then times
+
+- the site:  `mkdocs build` with every page, table and chart;
+- the floor: the same pages and headings with the tables and charts left out (GPUBENCH_SITE_EMPTY=1), i.e.
+  MkDocs, Material, search and loading data/ without the site's own work;
+
+and prints the times, their ratio and the largest page (its HTML with the inline chart specs; the shared chart
+bundle is one separate file and not counted). Target at 1,000 runs: at most 2x the floor, no page over 1.5 MB.
+
+Usage: python bench/site_build.py [--runs 10 100 1000] [--repeat 3] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from collector import store  # noqa: E402
+from collector.store import read_table  # noqa: E402
+
+MODELS = [  # (model id, weights in GB at 16-bit): what decides which setups can serve it
+    ("meta-llama/Meta-Llama-3.1-70B-Instruct", 141), ("meta-llama/Meta-Llama-3-70B-Instruct", 141),
+    ("meta-llama/Llama-3.3-70B-Instruct", 141), ("meta-llama/Meta-Llama-3.1-8B-Instruct", 16),
+    ("meta-llama/Meta-Llama-3-8B-Instruct", 16), ("meta-llama/Llama-3.1-405B-Instruct", 812),
+    ("mistralai/Mixtral-8x7B-Instruct-v0.1", 94), ("Qwen/Qwen2.5-72B-Instruct", 145),
+]
+PRICE_PER_GPU_HR = {"A30": 0.25, "RTX A6000": 0.63, "L40": 0.99, "L40S": 1.10, "A100 SXM4 80GB": 1.60,
+                    "A100 PCIe 80GB": 1.72, "H100 PCIe": 2.99, "H100 SXM": 3.29, "H200 SXM": 4.10,
+                    "B200 (HGX)": 6.20, "MI300X": 3.20, "RTX 4090": 0.45, "A10": 0.60, "L4": 0.52}
+COUNTS = (1, 2, 4, 8)
+BATCHES = [1, 2, 4, 8, 16, 32]
+
+
+def _specs() -> dict[str, dict]:
+    rows = read_table(REPO / "data" / "gpu_specs.csv", "gpu_specs.csv")
+    for r in rows:
+        r.pop("_line", None)
+    return {str(r["gpu"]): r for r in rows}
+
+
+def generate(root: Path, n_runs: int, seed: int = 1) -> None:
+    """A data/ folder with n_runs runs: models x setups that fit the model, several runs per setup over time."""
+    rng = random.Random(seed)
+    specs = _specs()
+    combos = []
+    for model, weights_gb in MODELS:
+        for gpu, spec in specs.items():
+            for count in COUNTS:
+                total = spec["memory_gb"] * count
+                if weights_gb * 1.15 < total <= weights_gb * 8 + 200:
+                    combos.append((model, weights_gb, gpu, count))
+    rng.shuffle(combos)
+    models_needed = min(len(MODELS), max(2, round(math.sqrt(n_runs) / 3)))
+    chosen_models = {m for m, _ in MODELS[:models_needed]}
+    combos = [c for c in combos if c[0] in chosen_models]
+    per_model_setups = max(5, min(40, n_runs // (models_needed * 3) or 5))
+    picked: list[tuple] = []
+    for model in chosen_models:
+        picked += [c for c in combos if c[0] == model][:per_model_setups]
+    runs, results, prices = [], [], []
+    for i in range(n_runs):
+        model, weights_gb, gpu, count = picked[i % len(picked)]
+        repeat = i // len(picked)
+        spec = specs[gpu]
+        run_id = f"bench{i:05d}"
+        quantize = "fp8" if (i % 7 == 3 and spec.get("fp8_dense_tflops")) else None
+        bytes_gb = weights_gb / (2 if quantize else 1)
+        batches = BATCHES + ([64, 128] if i % 5 == 0 else [])
+        free_gb = spec["memory_gb"] * count - bytes_gb
+        failed = [b for b in batches if b * 0.35 > free_gb]  # KV cache does not fit: the tool prints NaN
+        price = None if i % 11 == 5 else round(PRICE_PER_GPU_HR[gpu] * count * rng.uniform(0.9, 1.15), 2)
+        day = 1 + (repeat * 37 + i) % 28
+        month = 1 + (repeat * 3 + i) % 12
+        runs.append({
+            "run_id": run_id, "source": "collected", "raw_path": f"raw/collected/{run_id}.txt",
+            "measured_at": f"2025-{month:02d}-{day:02d}T10:00:00Z", "host": f"host-{i % 23}", "gpu": gpu,
+            "gpu_count": count, "num_shard": count, "engine": "tgi", "engine_version": rng.choice(["3.3.4", "3.3.5"]),
+            "image": "ghcr.io/huggingface/text-generation-inference:3.3.5", "model_id": model, "tokenizer": model,
+            "quantize": quantize, "sequence_length": 10, "decode_length": 8, "n_runs": 10, "warmups": 1,
+            "batch_sizes": batches, "failed_batch_sizes": failed or None, "watermark": False, "do_sample": False,
+            "prefill_throughput_formula": "tok_per_s", "price_usd_per_hr": price,
+            "price_date": f"2025-{month:02d}-{day:02d}" if price else None,
+        })
+        if price:
+            prices.append({"gpu": gpu, "gpu_count": count, "price_usd_per_hr": price,
+                           "price_date": f"2025-{month:02d}-{day:02d}", "provider": "bench"})
+        floor_ms = bytes_gb / (spec["mem_bw_gbps"] * count) * 1000
+        step1 = floor_ms / rng.uniform(0.35, 0.8) + 2.5 * math.log2(count + 1)
+        for b in batches:
+            ok = b not in failed
+            token = step1 * (1 + 0.018 * b ** 1.1)
+            prefill = token * (1.1 + 0.09 * b)
+            values = {
+                "prefill_latency_ms": prefill, "decode_token_latency_ms": token,
+                "decode_total_latency_ms": token * 7, "prefill_throughput_tok_per_s": b * 10 / prefill * 1000,
+                "prefill_throughput_seq_per_s": b / prefill * 1000, "decode_throughput_tok_per_s": b * 1000 / token,
+            }
+            for metric, v in values.items():
+                for stat, f in (("avg", 1), ("min", 0.96), ("max", 1.07), ("p50", 0.99), ("p90", 1.03),
+                                ("p99", 1.03)):
+                    results.append({"run_id": run_id, "batch_size": b, "metric": metric, "stat": stat,
+                                    "value": round(v * f, 2) if ok else None})
+    store.add(root, runs, results, prices=prices, gpu_specs=list(specs.values()))
+
+
+def build(data: Path, site: Path, *, empty: bool) -> float:
+    env = {**os.environ, "GPUBENCH_DATA": str(data), "NO_MKDOCS_2_WARNING": "1"}
+    env.pop("GPUBENCH_SITE_URL", None)
+    if empty:
+        env["GPUBENCH_SITE_EMPTY"] = "1"
+    else:
+        env.pop("GPUBENCH_SITE_EMPTY", None)
+    shutil.rmtree(site, ignore_errors=True)
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(site)],
+                          cwd=REPO, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"mkdocs build failed:\n{proc.stdout}{proc.stderr}")
+    return elapsed
+
+
+def largest_page(site: Path) -> tuple[int, str]:
+    pages = [(p.stat().st_size, p.relative_to(site).as_posix()) for p in site.rglob("*.html")]
+    return max(pages)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, nargs="+", default=[10, 100, 1000])
+    ap.add_argument("--repeat", type=int, default=3, help="builds per variant; the median is reported")
+    ap.add_argument("--keep", type=Path, help="keep the generated data and sites in this folder")
+    args = ap.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="gpubench-bench-"))
+    # One build first so that the chart bundle is cached (as it is after the first build on any machine).
+    gen0 = work / "warm" / "data"
+    generate(gen0, 10)
+    build(gen0, work / "warm" / "site", empty=False)
+
+    print(f"{'runs':>6} {'results':>8} {'pages':>6} {'site s':>8} {'floor s':>8} {'ratio':>6} "
+          f"{'largest page':>13}  page")
+    worst = None
+    for n in args.runs:
+        data = work / f"runs{n}" / "data"
+        shutil.rmtree(data, ignore_errors=True)
+        generate(data, n)
+        n_results = sum(1 for _ in (data / "results.csv").open()) - 1
+        full = statistics.median(build(data, work / f"runs{n}" / "site", empty=False) for _ in range(args.repeat))
+        size, page = largest_page(work / f"runs{n}" / "site")
+        n_pages = len(list((work / f"runs{n}" / "site").rglob("index.html")))
+        floor = statistics.median(build(data, work / f"runs{n}" / "floor", empty=True) for _ in range(args.repeat))
+        ratio = full / floor
+        print(f"{n:>6} {n_results:>8} {n_pages:>6} {full:>8.2f} {floor:>8.2f} {ratio:>5.2f}x "
+              f"{size / 1e6:>10.2f} MB  {page}")
+        worst = (n, ratio, size)
+    if worst:
+        n, ratio, size = worst
+        ok = ratio <= 2.0 and size <= 1.5e6
+        print(f"target at {n} runs (<= 2x the floor, no page over 1.5 MB): {'met' if ok else 'NOT met'}")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
