@@ -202,3 +202,34 @@ def test_preflight_stops_hosts_with_fewer_gpus_or_no_driver(fleet, tmp_path):
     assert f"host {short.alias}: nvidia-smi shows 4 GPU(s), the inventory expects 8" in out.stderr
     assert f"host {nodriver.alias}: nvidia-smi" in out.stderr and "failed" in out.stderr
     assert fleet.gpubench_containers() == {}
+
+
+def command_lines() -> list[bytes]:
+    lines = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    lines.append(f.read())
+            except OSError:
+                pass
+    return lines
+
+
+def test_token_is_on_no_command_line_of_either_machine(fleet, tmp_path):
+    # The collector and the simulated hosts share this machine's /proc: one scan sees both sides.
+    (host,) = fleet(1)
+    host.set_standin(STARTUP_SECONDS=2, REQUIRE_TOKEN=TOKEN, RUN_SECONDS=0.2)
+    env = {**os.environ, "HF_TOKEN": TOKEN}
+    proc = subprocess.Popen(collect_command(fleet, inventory(tmp_path, [host]), tmp_path / "data"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    scans = hits = 0
+    while proc.poll() is None:
+        hits += sum(TOKEN.encode() in line for line in command_lines())
+        scans += 1
+        time.sleep(0.02)
+    out, err = proc.communicate()
+    assert proc.returncode == 0, err.decode()  # the gated stand-in got the token
+    assert scans > 20 and hits == 0
+    assert files_containing(tmp_path, TOKEN) == []
+    assert TOKEN.encode() not in out + err
