@@ -199,6 +199,31 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from site_src.serve import build
+
+    site = build(site_dir=args.site_dir, data_dir=args.data, strict=True)
+    print(f"site built from {args.data} into {site}; open {site / 'index.html'} or run 'gpubench serve'")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from site_src.serve import serve
+
+    print(f"serving the site from {args.data} at http://{args.dev_addr}/ (Ctrl-C stops; editing data/ rebuilds)")
+    serve(data_dir=args.data, dev_addr=args.dev_addr, open_in_browser=args.open)
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from site_src.publish import pages_url, publish
+
+    publish(args.remote, message=args.message, site_url=args.site_url, data_dir=args.data)
+    url = args.site_url or pages_url(args.remote)
+    print(f"site pushed to the gh-pages branch of {args.remote}" + (f"; it will appear at {url}" if url else ""))
+    return 0
+
+
 def add_ssh_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("inventory", type=Path, metavar="HOSTS_YAML", help="the inventory (see examples/hosts.yaml)")
     p.add_argument("--hosts", metavar="A,B", help="only these hosts (comma-separated names)")
@@ -312,6 +337,31 @@ def build_parser() -> argparse.ArgumentParser:
                                    "collector was killed or lost its connection.")
     add_ssh_arguments(p)
     p.set_defaults(func=cmd_cleanup)
+
+    p = sub.add_parser("build", help="build the report site from data/ into site/",
+                       description="Run 'mkdocs build --strict' with the hooks that turn data/ into pages, charts and "
+                                   "cost tables. The result works offline (no CDN).")
+    p.add_argument("--site-dir", type=Path, default=None, metavar="DIR", help="output folder (default: site/)")
+    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("serve", help="preview the report site with live reload",
+                       description="Run 'mkdocs serve': the site rebuilds when data/ or site_src/ changes.")
+    p.add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT",
+                   help="address to serve on (default 127.0.0.1:8000)")
+    p.add_argument("--open", action="store_true", help="open the site in a browser")
+    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("publish", help="build the site and push it to the gh-pages branch of a git remote",
+                       description="Build the site (strict) and push it to the gh-pages branch of REMOTE, as "
+                                   "'mkdocs gh-deploy' does. REMOTE is a remote name (origin) or a URL/path. "
+                                   "GitHub Pages then serves it.")
+    p.add_argument("remote", metavar="REMOTE")
+    p.add_argument("--message", metavar="TEXT", help="commit message of the deploy commit")
+    p.add_argument("--site-url", metavar="URL", help="public URL of the site (default: derived from a GitHub remote)")
+    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
+    p.set_defaults(func=cmd_publish)
     return parser
 
 

@@ -16,7 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "tgi"
 LLAMA = FIXTURES / "llama2-7b_1shard_tgi-pr868.txt"
-SUBCOMMANDS = ["parse", "import", "import-table", "import-specs", "check", "summary"]
+SUBCOMMANDS = ["parse", "import", "import-table", "import-specs", "check", "summary", "collect", "cleanup", "build",
+               "serve", "publish"]
 
 
 def gpubench(*args, cwd=ROOT, env=None):
