@@ -196,8 +196,13 @@ class Fleet:
             host.host_public_key = host.sshd.prepare()
             host.cache_dir.mkdir(parents=True, exist_ok=True)
             host.set_gpus()
-        for host in new:
-            wait_for(host.engine.ready, 60, f"dockerd of {host.alias}")
+        pending = list(new)
+
+        def engines_ready() -> bool:   # polls all engines in turn: they start in parallel
+            pending[:] = [h for h in pending if not h.engine.ready()]
+            return not pending
+
+        wait_for(engines_ready, 60, "the Docker engines")
         t_engines = time.monotonic()
         if self._image is None:
             self._image = standin.rootfs_tarball()
