@@ -1,14 +1,29 @@
 """pytest fixtures for tests that need real SSH hosts with Docker and the stand-in TGI.
 
     def test_something(fleet):
-        a, b = fleet(2)                 # Host objects, reset for this test
-        conn = a.connect()              # Fabric, known_hosts enforced
-        a.set_standin(STARTUP_SECONDS=3)
-        a.docker("ps")
+        a, b = fleet(2)                 # Host objects (gpu-a, gpu-b), reset for this test
+        a.set_standin(STARTUP_SECONDS=3, FAIL_BATCH=16)   # knobs: standin/README.md
+        b.set_gpus(name="NVIDIA A100-SXM4-80GB", count=4)
+        with a.connect() as conn:       # Fabric, known_hosts enforced
+            conn.run("docker ps")       # DOCKER_HOST and PATH are a's
+        a.docker("ps", "-a")            # the docker CLI against a's engine, from the test
+        a.stop_sshd(); a.start_sshd()   # cut / restore SSH (the engine keeps running)
         assert fleet.gpubench_containers() == {}
 
-Engines are started once per session (on first use) and shared; each test gets
-its hosts reset (sshd up, no containers, empty cache, default GPUs).
+Host: alias, address (127.0.0.<i+2>), port (2222 unless taken), ssh_config,
+known_hosts, client_key, docker_host (unix://...), docker_socket, cache_dir (mount
+it on /data), bin_dir, hostname, up; docker(*args, check=True, input=None,
+timeout=120, text=True), gpubench_containers(), connect(), stop_sshd(kill_sessions=True),
+start_sshd(), set_gpus(name=, count=, memory_mib=, driver=, cuda=),
+remove_nvidia_smi(), set_standin(**knobs), reset().
+
+`fleet`: fleet(n), down_host() (in ssh_config and known_hosts, nothing listens),
+ssh_config, known_hosts, client_key, fabric_config(), connect(alias),
+gpubench_containers() -> {alias: [names]} for containers labelled `gpubench`.
+
+Engines start once per session, on first use, and are shared; each test gets its
+hosts reset (sshd up, no containers, empty cache, default GPUs) and its containers
+are removed after it.
 """
 from __future__ import annotations
 
