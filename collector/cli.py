@@ -80,14 +80,9 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise GpubenchError("no such file", path=str(path)) from None
-    except IsADirectoryError:
-        raise GpubenchError("is a directory, expected a file", path=str(path)) from None
-    except OSError as e:
-        raise GpubenchError(f"cannot read: {e.strerror}", path=str(path)) from None
+    from collector.parsers.tgi_benchmark import read_output
+
+    return read_output(path)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -168,10 +163,13 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from collector.fleet import run_all, status_table
     from collector.inventory import load_inventory, select_hosts
 
+    from collector.store import collect_lock
+
     hosts = select_hosts(load_inventory(args.inventory), args.hosts)
     console = Console(stderr=False)
-    result = run_all(hosts, data_dir=args.data, logs_dir=args.logs, ssh=_ssh_options(args), resume=args.resume,
-                     concurrency=args.concurrency, console=console)
+    with collect_lock(args.data):
+        result = run_all(hosts, data_dir=args.data, logs_dir=args.logs, ssh=_ssh_options(args),
+                         resume=args.resume, concurrency=args.concurrency, console=console)
     if not console.is_terminal:  # the live display only drew once: print the final state
         console.print(status_table(result.statuses, "gpubench collect: summary"))
     done = [s for s in result.statuses if s.phase == "done"]

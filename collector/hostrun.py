@@ -210,23 +210,32 @@ def remove_stale_containers(conn, host: Host, session: str) -> int:
     return len(stale)
 
 
+RECONNECT_DELAYS_S = (0, 2, 4, 8, 16)  # a dropped connection often comes back within seconds
+
+
 def remove_with_retry(conn, host: Host, name: str, ctx: CollectContext, status: HostStatus) -> None:
-    """Remove the container; if the connection broke, reconnect once and try again; else say what is left."""
+    """Remove the container. If the connection broke, reconnect (several times, waiting longer each time) and try
+    again; if that fails too, say which container still runs where, and how to remove it."""
     try:
         tgi.remove_container(conn, name)
         return
     except Exception:
         pass
-    try:
-        fresh = connect(host, ctx.ssh)
+    last_error: Exception | None = None
+    for delay in RECONNECT_DELAYS_S:
+        time.sleep(delay)
+        status.message = f"connection lost: reconnecting to remove {name}"
         try:
-            tgi.remove_container(fresh, name)
-            return
-        finally:
-            fresh.close()
-    except Exception as e:
-        status.leftover = (f"container {name} may still run on {host.name} ({host.ssh}): "
-                           f"'gpubench cleanup' removes it ({type(e).__name__})")
+            fresh = connect(host, ctx.ssh)
+            try:
+                tgi.remove_container(fresh, name)
+                return
+            finally:
+                fresh.close()
+        except Exception as e:
+            last_error = e
+    status.leftover = (f"container {name} may still be running on host {host.name} ({host.ssh}): "
+                       f"'gpubench cleanup' removes it ({last_error})")
 
 
 def save_failure(ctx: CollectContext, host: Host, artifacts: dict[str, bytes]) -> None:

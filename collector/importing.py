@@ -13,7 +13,7 @@ import yaml
 
 from collector import store
 from collector.errors import GpubenchError
-from collector.parsers.tgi_benchmark import ParsedBenchmark, parse_tgi_benchmark
+from collector.parsers.tgi_benchmark import ParsedBenchmark, parse_tgi_benchmark, read_output
 from collector.schema import RUN_COLUMNS, Column
 from collector.store import Record, parse_value
 
@@ -89,10 +89,7 @@ def import_tgi_outputs(data_dir: Path, files: list[Path], *, on_warning=print, *
     """Parse every file first (so a bad one leaves data/ untouched), then add them all in one write."""
     runs, results, raw_files = [], [], {}
     for path in files:
-        try:
-            raw = path.read_bytes()
-        except OSError as e:
-            raise GpubenchError(f"cannot read: {e.strerror}", path=str(path)) from None
+        raw = read_output(path)
         parsed = parse_tgi_benchmark(raw, path=str(path), sequence_length=provenance.get("sequence_length"),
                                      engine_version=provenance.get("engine_version"))
         for warning in parsed.warnings:

@@ -317,6 +317,32 @@ def locked(root: Path, *, wait: bool = True) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def collect_lock(root: Path) -> Iterator[None]:
+    """One collector per data directory: a second one would run the same hosts again. Refuses at once, naming the
+    process that holds it; the kernel releases the lock when that process dies, even by SIGKILL."""
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / ".collect.lock"
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "?"
+            raise GpubenchError(f"another 'gpubench collect' (pid {holder}) is running on this data directory; "
+                                "wait for it to finish", path=str(root)) from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            f.seek(0)
+            f.truncate()
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def _empty_dataset(root: Path) -> Dataset:
     """A new store may start in a folder that does not exist yet or holds nothing of ours."""
     names = [VERSION_FILE, *TABLES]

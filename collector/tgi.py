@@ -232,6 +232,8 @@ def run_benchmark(conn: Connection, host: Host, name: str, *, on_status, cancel:
         channel.close()
     if cancel.is_set():
         raise Cancelled()
+    if not transport.is_active():
+        raise GpubenchError(f"SSH connection to {conn.host} lost during the benchmark")
     return BenchmarkCapture(b"".join(chunks), timed_out, failed, status)
 
 
@@ -244,7 +246,10 @@ def _press_quit(channel) -> float:
 
 
 def remove_container(conn: Connection, name: str) -> None:
-    run(conn, "docker", "rm", "--force", "--volumes", name, timeout=120)
+    """Remove a container, running or not; one that is already gone counts as removed."""
+    result = conn.run(command("docker", "rm", "--force", "--volumes", name), hide=True, warn=True, timeout=120)
+    if result.exited != 0 and "No such container" not in result.stderr:
+        raise GpubenchError(f"docker rm {name} failed: {result.stderr.strip()[-200:]}")
 
 
 def list_gpubench_containers(conn: Connection, host_name: str | None = None) -> list[dict]:

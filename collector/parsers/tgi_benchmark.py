@@ -83,6 +83,27 @@ class _Table:
     rows: list[tuple[int, list[str]]] = field(default_factory=list)  # (line number, cells)
 
 
+def read_output(path) -> bytes:
+    """Read a benchmark output, refusing what cannot be one: a folder, a device, or more than the size limit (an
+    endless stream such as /dev/zero stops there instead of filling memory)."""
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_INPUT_BYTES + 1)
+    except FileNotFoundError:
+        raise GpubenchError("no such file", path=str(path)) from None
+    except IsADirectoryError:
+        raise GpubenchError("is a directory, expected a file", path=str(path)) from None
+    except OSError as e:
+        raise GpubenchError(f"cannot read: {e.strerror}", path=str(path)) from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise GpubenchError(f"larger than {MAX_INPUT_BYTES // 2**20} MiB (or endless): not a benchmark output",
+                            path=str(path))
+    return data
+
+
 def decode_input(data: bytes | str, path: str) -> str:
     """Bytes to text, refusing what is not a text output (empty, binary, too large)."""
     if isinstance(data, str):
