@@ -35,6 +35,7 @@ class CostRow:
     tokens_per_usd: float | None  # at the best batch
     usd_per_m_best: float | None
     usd_per_m_b1: float | None
+    tokens_per_usd_b1: float | None = None
     rank: int | None = None  # by $ per million tokens at the best batch; None without a price
 
 
@@ -61,6 +62,7 @@ def cost_rows(model: ModelData) -> list[CostRow]:
             row.usd_per_m_best = usd_per_million(price, measured[best])
             if measured.get(1):
                 row.usd_per_m_b1 = usd_per_million(price, measured[1])
+                row.tokens_per_usd_b1 = tokens_per_usd(price, measured[1])
         rows.append(row)
     ranked = sorted((r for r in rows if r.usd_per_m_best is not None), key=lambda r: (r.usd_per_m_best, r.series.label))
     for i, r in enumerate(ranked, 1):

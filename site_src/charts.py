@@ -79,14 +79,21 @@ def _template(kind: str, log: bool) -> str:
             chart = chart.add_params(pick)
         chart = chart.properties(title=alt.TitleParams(_PH["title"], anchor="start", fontSize=13, offset=8))
     elif kind == "bars":
-        # One bar per setup (rows: setup, value), sorted by value.
-        chart = alt.Chart(data).mark_bar(cornerRadiusEnd=3).encode(
-            y=alt.Y("setup:N", title=None, sort="-x"),
-            x=alt.X("value:Q", title=_PH["ytitle"], scale=_y_scale(log)),
-            color=alt.Color("setup:N", scale=_colour(), legend=None),
+        # One bar per setup (rows: setup, value) on a 0-100 scale, sorted by value, labelled with the value.
+        enc = dict(
+            y=alt.Y("setup:N", title=None, sort=alt.EncodingSortField("value", order="descending"),
+                    axis=alt.Axis(labelLimit=220)),
+            x=alt.X("value:Q", title=_PH["ytitle"], scale=alt.Scale(domain=[0, 100]), axis=alt.Axis(tickCount=10)),
             tooltip=[alt.Tooltip("setup:N", title="Setup"),
-                     alt.Tooltip("value:Q", title=_PH["ytitle"], format=_PH["yformat"])],
+                     alt.Tooltip("value:Q", title=_PH["ttitle"], format=_PH["yformat"])],
         )
+        chart = alt.layer(
+            alt.Chart().mark_bar(cornerRadiusEnd=3, height={"band": 0.75}).encode(
+                color=alt.Color("setup:N", scale=_colour(), legend=None)),
+            alt.Chart().mark_text(align="left", dx=4, fontSize=11).encode(
+                text=alt.Text("value:Q", format=_PH["yformat"])),
+            data=data).encode(**enc)
+        chart = chart.properties(title=alt.TitleParams(_PH["title"], anchor="start", fontSize=13, offset=8))
     elif kind == "scatter":
         # Cost against speed (rows: setup, cost, speed, batch), each point labelled with its setup.
         enc = dict(
@@ -137,10 +144,12 @@ def line_chart(points: list[tuple[str, int, float | None]], *, title: str, unit:
     return spec
 
 
-def bar_chart(values: list[tuple[str, float | None]], *, title: str, colours: tuple[list, list],
-              fmt: str = ",.1f") -> dict:
+def bar_chart(values: list[tuple[str, float | None]], *, title: str, axis: str, colours: tuple[list, list],
+              fmt: str = ".1f") -> dict:
+    """Percentages (0-100), one bar per setup."""
     rows = [{"setup": s, "value": _clean(v)} for s, v in values if _clean(v) is not None]
-    subs = {_PH["domain"]: colours[0], _PH["range"]: colours[1], _PH["ytitle"]: title, _PH["yformat"]: fmt}
+    subs = {_PH["domain"]: colours[0], _PH["range"]: colours[1], _PH["title"]: title, _PH["ytitle"]: axis,
+            _PH["ttitle"]: axis, _PH["yformat"]: fmt}
     spec = _spec("bars", False, rows, subs)
     spec["height"] = max(60, 28 * len(rows))
     return spec

@@ -293,6 +293,7 @@ def _cost_view(rows: list[an.CostRow], batches: list[int]) -> dict:
     best_m = best([r.usd_per_m_best for r in ranked], True)
     best_m1 = best([r.usd_per_m_b1 for r in ranked], True)
     best_tpu = best([r.tokens_per_usd for r in ranked], False)
+    best_tpu1 = best([r.tokens_per_usd_b1 for r in ranked], False)
     best_price = best([r.price for r in ranked], True)
     best_gpu_price = best([r.price_per_gpu for r in ranked], True)
     out = []
@@ -306,6 +307,8 @@ def _cost_view(rows: list[an.CostRow], batches: list[int]) -> dict:
                      r.tok_per_s.get(b) is not None and r.tok_per_s.get(b) == best_tps[b]) for b in batches],
             "best_batch": r.best_batch,
             "tokens_per_usd": (num(r.tokens_per_usd, 0), r.tokens_per_usd is not None and r.tokens_per_usd == best_tpu),
+            "tokens_per_usd_b1": (num(r.tokens_per_usd_b1, 0),
+                                  r.tokens_per_usd_b1 is not None and r.tokens_per_usd_b1 == best_tpu1),
             "m_best": (usd(r.usd_per_m_best, 3), r.usd_per_m_best is not None and r.usd_per_m_best == best_m),
             "m_b1": (usd(r.usd_per_m_b1, 3), r.usd_per_m_b1 is not None and r.usd_per_m_b1 == best_m1),
             "priced": r.price is not None,
@@ -336,8 +339,8 @@ def efficiency(data: SiteData, *, empty: bool = False) -> Page:
             row["best"] = best is not None and row["pct_value"] == best.pct
         spec = None
         if rated and not empty:
-            spec = charts.bar_chart([(e.series.label, e.pct) for e in rated],
-                                    title="Share of the memory-bandwidth floor reached at batch 1 (%)",
+            spec = charts.bar_chart([(e.series.label, e.pct) for e in rated], title="Decode efficiency at batch 1",
+                                    axis="floor / measured time per token (%)",
                                     colours=data.colour_scale([e.series.label for e in rated]))
         models.append({"m": m, "rows": rows, "spec": spec, "best": best, "params": _params_text(m),
                        "assumed": any(e.weights.precision.assumed for e in effs),

@@ -72,7 +72,7 @@ def test_cost_table(bundled_site, src):
             assert row["Best batch"] == str(best)
             if s["price"] is None:
                 for col in ("Rank", "$/instance-hour", "$/GPU-hour", "Tokens per $", "$/M tokens (best batch)",
-                            "$/M tokens (batch 1)"):
+                            "Tokens per $ (batch 1)", "$/M tokens (batch 1)"):
                     assert row[col] == "n/a", (setup, col)
                 continue
             tps = s[best]["decode_throughput_avg_tok_per_s"]
@@ -82,6 +82,7 @@ def test_cost_table(bundled_site, src):
             assert row["$/M tokens (best batch)"] == money(per_million(s["price"], tps), 3)
             b1 = s[1]["decode_throughput_avg_tok_per_s"]
             assert row["$/M tokens (batch 1)"] == money(per_million(s["price"], b1), 3)
+            assert row["Tokens per $ (batch 1)"] == f"{b1 * 3600 / s['price']:,.0f}"
 
 
 def test_cost_ranking_leaves_unpriced_setups_out(bundled_site, src):
@@ -162,7 +163,7 @@ def test_decode_efficiency(bundled_site, src):
             assert row["Measured (ms/token)"] == f"{measured:.2f}"
             assert row["Efficiency"] == f"{floor_ms / measured * 100:.1f}%"
             assert row["Total bandwidth (GB/s)"] == f"{s['gpus'] * BANDWIDTH_GBPS[gpu]:,}"
-    assert "16-bit weights assumed" in page_text(page)
+    assert "in 16-bit, assumed: the runs do not record the precision" in page_text(page)
 
 
 def test_memory_needed(bundled_site, src):
@@ -209,10 +210,11 @@ def test_chart_data_and_colours(bundled_site, src):
     colour_of: dict[str, str] = {}
     for rel in ["index.html", *REPORTS.values(), "efficiency/index.html"]:
         for spec in chart_specs(read(bundled_site, rel)):
-            scale = spec["encoding"]["color"]["scale"] if "encoding" in spec else None
-            assert scale, rel
-            for name, colour in zip(scale["domain"], scale["range"]):
-                assert colour_of.setdefault(name, colour) == colour, f"{name} changes colour on {rel}"
+            scales = list(_colour_scales(spec))
+            assert scales, rel
+            for scale in scales:
+                for name, colour in zip(scale["domain"], scale["range"], strict=True):
+                    assert colour_of.setdefault(name, colour) == colour, f"{name} changes colour on {rel}"
     assert len(set(colour_of.values())) == len(colour_of) == 6
     for model, rel in REPORTS.items():
         specs = chart_specs(read(bundled_site, rel))
@@ -223,6 +225,18 @@ def test_chart_data_and_colours(bundled_site, src):
         expect = {(k, b): x[b]["decode_throughput_avg_tok_per_s"] for k, x in src[model].items() for b in BATCHES}
         assert rows == expect
         assert "log" in comparison[0]["encoding"]["y"]["title"]  # 15 to 566 tokens/s spans more than 20x
+
+
+def _colour_scales(spec):
+    if isinstance(spec, dict):
+        colour = spec.get("encoding", {}).get("color", {})
+        if "scale" in colour:
+            yield colour["scale"]
+        for v in spec.values():
+            yield from _colour_scales(v)
+    elif isinstance(spec, list):
+        for v in spec:
+            yield from _colour_scales(v)
 
 
 def test_running_the_test_commands(bundled_site, src):
