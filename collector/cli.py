@@ -176,6 +176,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
     print(f"{len(done)} of {len(result.statuses)} host(s) collected; data in {args.data}"
           + (f"; runs {', '.join(s.run_id for s in done if s.run_id)}" if done else ""))
     for s in result.statuses:
+        for note in s.notes:
+            print(f"{s.name}: {note}")
         if s.leftover:
             print(f"warning: {s.leftover}", file=sys.stderr)
         if s.phase in ("failed", "cancelled"):

@@ -33,6 +33,7 @@ class HostStatus:
     run_id: str | None = None
     error: str | None = None
     leftover: str | None = None  # a container that could not be removed
+    notes: list[str] = field(default_factory=list)  # things worth telling at the end (e.g. stale containers)
     timeline: list[tuple[str, float]] = field(default_factory=list)  # (phase, seconds since start)
 
     @property
@@ -96,7 +97,7 @@ def run_host(host: Host, ctx: CollectContext, status: HostStatus) -> None:
         gpus, smi_text = preflight(conn, host)
         removed = remove_stale_containers(conn, host, ctx.session)
         if removed:
-            phase("preflight", f"removed {removed} container(s) left by an earlier run")
+            status.notes.append(f"removed {removed} container(s) left by an earlier run")
         phase("image", host.image)
         image = tgi.ensure_image(conn, host)
         name = f"gpubench-{host.name}-{ctx.session[:8]}"
