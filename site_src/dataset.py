@@ -209,10 +209,23 @@ def load(root: Path) -> SiteData:
         gpu_specs=ds.gpu_specs,
         counts={"runs.csv": len(ds.runs), "results.csv": len(ds.results), "prices.csv": len(ds.prices),
                 "gpu_specs.csv": len(ds.gpu_specs),
-                "percentile_rows": sum(1 for r in ds.results if r["stat"] in UNRELIABLE_STATS)},
+                "percentile_rows": sum(1 for r in ds.results if r["stat"] in UNRELIABLE_STATS),
+                **_percentile_checks(ds.results)},
         newest=max(dates) if dates else None,
         warnings=list(ds.warnings),
     )
+
+
+def _percentile_checks(results: list[dict]) -> dict[str, int]:
+    """How often the tool's percentiles contradict themselves in data/: p90 equal to p99, p90 below p50."""
+    cells: dict[tuple, dict[str, float]] = {}
+    for r in results:
+        if r["stat"] in ("p50", "p90", "p99") and r["value"] is not None:
+            cells.setdefault((r["run_id"], r["batch_size"], r["metric"]), {})[str(r["stat"])] = r["value"]
+    full = [c for c in cells.values() if len(c) == 3]
+    return {"percentile_sets": len(full),
+            "p90_eq_p99": sum(1 for c in full if c["p90"] == c["p99"]),
+            "p90_below_p50": sum(1 for c in full if c["p90"] < c["p50"])}
 
 
 def _series(label: str, run: dict, values: dict, specs: list[GpuSpec], earlier: int) -> Series:

@@ -361,6 +361,10 @@ def methodology(data: SiteData, *, empty: bool = False) -> Page:
         "nruns": Counter(r.get("n_runs") for r in runs),
         "sources": Counter(str(r["source"]) for r in runs),
         "pct_rows": data.counts.get("percentile_rows", 0),
+        "pct_sets": data.counts.get("percentile_sets", 0),
+        "p90_eq_p99": data.counts.get("p90_eq_p99", 0),
+        "p90_below_p50": data.counts.get("p90_below_p50", 0),
+        "steps": Counter((r.get("decode_length") or 0) - 1 for r in runs if r.get("decode_length")),
         "unreliable": schema.UNRELIABLE_STATS,
     }
     return Renderer(Page("methodology.md", "Methodology"), empty=empty).render("methodology.md.j2", **ctx)
