@@ -119,13 +119,26 @@ def logs_tail(conn: Connection, name: str, lines: int = LOG_TAIL_LINES) -> str:
                check=False, timeout=60)
 
 
+ROOT_CAUSES = ("OutOfMemory", "out of memory", "GatedRepo", "401", "403", "No space left", "not found")
+ERROR_WORDS = ("ERROR", "Error", "error", "failed", "Failed", "panicked")
+
+
 def failure_reason(log: str) -> str:
-    """The line of a server log that says why it died (CUDA OOM, gated model, ...), else its last line."""
-    lines = [l.strip() for l in log.splitlines() if l.strip()]
-    for needle in ("OutOfMemory", "out of memory", "Error", "error", "failed", "Failed"):
-        for line in reversed(lines):
-            if needle in line:
-                return line[-300:]
+    """Why a server died, from its log: a known root cause (CUDA OOM, gated model, ...) if one is there, else the
+    first error line (later ones tend to be generic, like `Error: ShardCannotStart`), else the last line."""
+    raw = [l for l in log.splitlines() if l.strip()]
+    lines = [l.strip() for l in raw]
+    for line in lines:
+        if any(c in line for c in ROOT_CAUSES):
+            return line[-300:]
+    for i, line in enumerate(raw):  # a Python traceback: the exception is the first unindented line after it
+        if line.startswith("Traceback (most recent call last)"):
+            for after in raw[i + 1:]:
+                if not after[:1].isspace():
+                    return after.strip()[-300:]
+    for line in lines:
+        if any(w in line for w in ERROR_WORDS):
+            return line[-300:]
     return lines[-1][-300:] if lines else "no log output"
 
 

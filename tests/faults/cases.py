@@ -349,7 +349,8 @@ def secrets(fleet, tmp: Path) -> Outcome:
     subprocess.run(["git", "init", "-q", str(work)], check=True)
     published = gpubench("publish", str(remote), "--data", work / "data", env=env, timeout=600)
     subprocess.run(["git", "clone", "-q", "-b", "gh-pages", str(remote), str(tmp / "pages")], check=False)
-    file_hits = files_containing(tmp, TOKEN)
+    written = [data, tmp / "logs", tmp / "site", tmp / "pages", work / "site", work / "data"]
+    file_hits = [hit for folder in written if folder.exists() for hit in files_containing(folder, TOKEN)]
     masked = "****" in (out + err) and TOKEN not in (out + err)
     outputs = imported.stdout + imported.stderr + built.stdout + built.stderr + published.stdout + published.stderr
     ok = (proc.returncode == 1 and imported.returncode == 0 and built.returncode == 0 and published.returncode == 0
@@ -357,7 +358,7 @@ def secrets(fleet, tmp: Path) -> Outcome:
           and TOKEN not in outputs)
     observed = (f"files with the token: {len(file_hits)}; command lines: {hits_in_cmdlines}; masked on screen: "
                 f"{masked}; publish exit {published.returncode}")
-    return Outcome(observed, ok, containers_left(fleet), rows_lost(data, [a.alias]) if False else 0)
+    return Outcome(observed, ok, containers_left(fleet), 0)
 
 
 def _cmdline_hits(needle: str) -> int:
