@@ -12,7 +12,7 @@ packages=(python3 python3-venv python3-pip git ca-certificates)
 if [ "$want_tests" = 1 ]; then
   # Real components for the tests: an SSH server, a Docker engine, a static busybox for the stand-in TGI image,
   # and a browser for the site tests.
-  packages+=(openssh-server docker.io busybox-static chromium fonts-dejavu-core)
+  packages+=(openssh-server openssh-client docker.io busybox-static util-linux chromium fonts-dejavu-core)
 fi
 
 missing=()
