@@ -1,159 +1,12 @@
-"""Shared pieces of the site tests: building the site from a copy of data/, reading tables back out of the HTML,
-and serving a built site on 127.0.0.1."""
+"""Fixtures of the site tests: the site built from the bundled data, and Debian's Chromium."""
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import html.parser
-import json
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-DATA = REPO / "data"
-SOURCE_CSV = DATA / "raw" / "transcribed" / "massed_compute_2024_tgi_llama70b" / "massed_compute_2024_tgi_llama70b.csv"
-OUTPUT = REPO / "test-output" / "site"
-DATA_FILES = ("SCHEMA_VERSION", "runs.csv", "results.csv", "prices.csv", "gpu_specs.csv")
-
-
-def copy_data(target: Path) -> Path:
-    """The bundled data/ (its CSV files, without raw/) copied to a folder the test may change."""
-    target.mkdir(parents=True, exist_ok=True)
-    for name in DATA_FILES:
-        shutil.copy2(DATA / name, target / name)
-    return target
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def build(data_dir: Path, site_dir: Path, *, site_url: str | None = None, env: dict | None = None,
-          check: bool = True, config: Path = REPO / "mkdocs.yml", cwd: Path = REPO) -> subprocess.CompletedProcess:
-    """`mkdocs build --strict` of the repo's site from data_dir, as a user runs it."""
-    full_env = {**os.environ, "GPUBENCH_DATA": str(data_dir), "NO_MKDOCS_2_WARNING": "1",
-                "GPUBENCH_CACHE": str(OUTPUT.parent / ".cache"), **(env or {})}
-    full_env.pop("GPUBENCH_SITE_URL", None)
-    if site_url:
-        full_env["GPUBENCH_SITE_URL"] = site_url
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(site_dir)],
-                          cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300)
-    if check:
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert "WARNING" not in proc.stderr, proc.stderr
-    return proc
-
-
-def source_rows() -> list[dict]:
-    """The published figures the bundled data was transcribed from, one row per model, setup and batch size."""
-    with SOURCE_CSV.open(newline="", encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
-class _Tables(html.parser.HTMLParser):
-    """Every <table> of a page as rows of cell texts; also the page's text."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.tables: list[list[list[str]]] = []
-        self._cell: list[str] | None = None
-        self._row: list[str] | None = None
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        if tag == "table":
-            self.tables.append([])
-        elif tag == "tr" and self.tables:
-            self._row = []
-        elif tag in ("td", "th") and self._row is not None:
-            self._cell = []
-        elif tag == "br" and self._cell is not None:
-            self._cell.append(" ")
-
-    def handle_endtag(self, tag):
-        if tag in ("td", "th") and self._cell is not None and self._row is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
-            self._cell = None
-        elif tag == "tr" and self._row is not None:
-            self.tables[-1].append(self._row)
-            self._row = None
-
-    def handle_data(self, data):
-        if self._cell is not None:
-            self._cell.append(data)
-        self.text.append(data)
-
-
-def tables(page_html: str) -> list[list[list[str]]]:
-    p = _Tables()
-    p.feed(page_html)
-    return p.tables
-
-
-def page_text(page_html: str) -> str:
-    """The visible text of a page's article, whitespace collapsed."""
-    start = page_html.find("<article")
-    end = page_html.find("</article>")
-    p = _Tables()
-    p.feed(page_html[start:end])
-    return " ".join("".join(p.text).split())
-
-
-def table_with(page_html: str, header: str) -> list[list[str]]:
-    """The first table whose header row contains the given heading."""
-    for t in tables(page_html):
-        if t and header in t[0]:
-            return t
-    raise AssertionError(f"no table with header {header!r}")
-
-
-def chart_specs(page_html: str) -> list[dict]:
-    """The Vega-Lite specs of the page's chart containers, from their data-spec attributes."""
-
-    class P(html.parser.HTMLParser):
-        specs: list[dict] = []
-
-        def handle_starttag(self, tag, attrs):
-            a = dict(attrs)
-            if "data-spec" in a:
-                self.specs.append(json.loads(a["data-spec"]))
-
-    p = P()
-    p.specs = []
-    p.feed(page_html)
-    return p.specs
-
-
-@contextlib.contextmanager
-def serve(site_dir: Path, port: int):
-    """`python -m http.server` on 127.0.0.1:port, serving site_dir, until the block ends."""
-    proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-                             "--directory", str(site_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).read()
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("http.server did not start")
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+from sitetest import CHROMIUM, build, copy_data
 
 
 @pytest.fixture(scope="session")
@@ -163,16 +16,6 @@ def bundled_site(tmp_path_factory) -> Path:
     site = base / "site"
     build(copy_data(base / "data"), site)
     return site
-
-
-def read(site: Path, rel: str) -> str:
-    return (site / rel).read_text(encoding="utf-8")
-
-
-# ---------------------------------------------------------------- browser
-
-CHROMIUM = "/usr/bin/chromium"
-MARKS = "svg g.mark-line path, svg g.mark-symbol path, svg g.mark-rect path"
 
 
 @pytest.fixture(scope="session")
@@ -188,59 +31,3 @@ def browser():
                                     "--disable-gpu", "--no-first-run", "--disable-sync"])
         yield b
         b.close()
-
-
-class Watch:
-    """Everything a page does that the tests judge: requests, console errors, uncaught errors, dialogs."""
-
-    def __init__(self, page):
-        self.requests: list[str] = []
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        page.on("request", lambda r: self.requests.append(r.url))
-        page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
-
-        def dialog(d):
-            self.dialogs.append(f"{d.type}: {d.message}")
-            d.dismiss()
-
-        page.on("dialog", dialog)
-
-    def foreign(self, base: str) -> list[str]:
-        return [u for u in self.requests if not (u.startswith(base) or u.startswith(("data:", "blob:")))]
-
-
-def wait_for_charts(page, scheme: str = "default", timeout: float = 60_000) -> list[dict]:
-    """Wait until every chart container of the page is rendered in the given palette; return, per chart, its
-    id, state, number of drawn marks and width."""
-    page.wait_for_function(
-        """(scheme) => [...document.querySelectorAll('.gb-chart[data-spec]')]
-              .every(e => e.getAttribute('data-rendered') === scheme || e.getAttribute('data-rendered') === 'error')""",
-        arg=scheme, timeout=timeout)
-    return page.evaluate(
-        """(marks) => [...document.querySelectorAll('.gb-chart[data-spec]')].map(e => ({
-              id: e.id, state: e.getAttribute('data-rendered'), marks: e.querySelectorAll(marks).length,
-              width: (e.querySelector('svg') || {getBoundingClientRect: () => ({width: 0})}).getBoundingClientRect().width,
-           }))""", MARKS)
-
-
-def site_pages(site: Path) -> list[str]:
-    """Every page of a built site, as a path relative to its root ('' for home, 'reports/x/' ...)."""
-    out = []
-    for f in sorted(site.rglob("index.html")):
-        rel = f.parent.relative_to(site).as_posix()
-        out.append("" if rel == "." else rel + "/")
-    return out
-
-
-def edit_csv(path: Path, change) -> None:
-    """Rewrite a CSV file of data/, applying change(rows) to its rows (dicts) in place."""
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        fields, rows = reader.fieldnames, list(reader)
-    change(rows)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)

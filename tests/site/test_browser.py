@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import OUTPUT, Watch, build, copy_data, free_port, serve, site_pages, wait_for_charts
+from sitetest import OUTPUT, Watch, build, copy_data, free_port, serve, site_pages, wait_for_charts
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from collections import defaultdict
 
 import pytest
 
-from conftest import DATA, chart_specs, page_text, read, source_rows, table_with, tables
+from sitetest import DATA, chart_specs, page_text, read, source_rows, table_with, tables
 
 REPORTS = {
     "meta-llama/Meta-Llama-3.1-70B-Instruct": "reports/llama-3-1-70b-instruct/index.html",

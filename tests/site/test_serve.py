@@ -7,7 +7,7 @@ import sys
 import time
 import urllib.request
 
-from conftest import REPO, copy_data, edit_csv, free_port
+from sitetest import REPO, copy_data, edit_csv, free_port
 
 
 def _get(url: str) -> str:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import Watch, build, copy_data, edit_csv, free_port, page_text, serve, site_pages, wait_for_charts
+from sitetest import Watch, build, copy_data, edit_csv, free_port, page_text, serve, site_pages, wait_for_charts
 
 LABEL = "<img src=x onerror=alert(1)>"
 MODEL_TAIL = "<b onmouseover=alert(2)>Evil*_model_"
