@@ -20,6 +20,21 @@ sys.path.insert(0, str(ROOT))
 from tests.collector.fleet_helpers import collect, inventory  # noqa: E402
 from tests.infra.fleet import Fleet  # noqa: E402
 
+PHASES = ("connecting", "preflight", "image", "starting", "loading", "benchmark", "cleanup", "saving")
+
+
+def phase_medians(data: Path) -> str:
+    """Median seconds per phase over the hosts, from the timeline each run's status recorded."""
+    import json
+    import statistics
+
+    timelines = json.loads((data.parent / "timelines.json").read_text())
+    spans: dict[str, list[float]] = {}
+    for timeline in timelines:
+        for (name, start), (_, end) in zip(timeline, timeline[1:]):
+            spans.setdefault(name, []).append(end - start)
+    return "  ".join(f"{p} {statistics.median(spans[p]):.1f}" for p in PHASES if p in spans)
+
 RUNS, WARMUPS = 9, 1  # one batch size: (warm-ups + runs) x RUN_SECONDS = T
 
 
@@ -52,12 +67,14 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 inv = inventory(Path(tmp), hosts, batch_sizes=(1,), runs=RUNS, benchmark_timeout_s=600)
                 start = time.monotonic()
-                out = collect(Pool(fleet), inv, Path(tmp) / "data", token=None, timeout=1200)
+                out = collect(Pool(fleet), inv, Path(tmp) / "data", token=None, timeout=1200,
+                              env={"GPUBENCH_TIMELINES": str(Path(tmp) / "timelines.json")})
                 wall = time.monotonic() - start
+                phases = phase_medians(Path(tmp) / "data") if out.returncode == 0 else ""
             if out.returncode != 0:
                 print(out.stdout[-2000:], out.stderr[-2000:])
                 raise SystemExit(f"collect failed with {n} hosts")
-            print(f"{n:>5}  {wall:9.1f}  {wall / args.seconds:8.2f}")
+            print(f"{n:>5}  {wall:9.1f}  {wall / args.seconds:8.2f}   median s per phase: {phases}")
     finally:
         fleet.close()
 

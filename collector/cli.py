@@ -170,6 +170,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
     with collect_lock(args.data):
         result = run_all(hosts, data_dir=args.data, logs_dir=args.logs, ssh=_ssh_options(args),
                          resume=args.resume, concurrency=args.concurrency, console=console)
+    if os.environ.get("GPUBENCH_TIMELINES"):  # for bench/collect_parallel.py: where each host's time went
+        Path(os.environ["GPUBENCH_TIMELINES"]).write_text(json.dumps([s.timeline + [("end", round(s.elapsed, 2))]
+                                                                     for s in result.statuses]))
     if not console.is_terminal:  # the live display only drew once: print the final state
         console.print(status_table(result.statuses, "gpubench collect: summary"))
     done = [s for s in result.statuses if s.phase == "done"]

@@ -106,14 +106,6 @@ def start_server(conn: Connection, host: Host, name: str, session: str, token: s
     return out.strip().splitlines()[-1] if out.strip() else name
 
 
-def container_state(conn: Connection, name: str) -> dict | None:
-    out = run(conn, "docker", "container", "inspect", "--format", "{{json .State}}", name, check=False)
-    try:
-        return json.loads(out) if out.strip() else None
-    except json.JSONDecodeError:
-        return None
-
-
 def logs_tail(conn: Connection, name: str, lines: int = LOG_TAIL_LINES) -> str:
     return run(conn, "sh", "-c", 'docker logs --tail "$1" "$2" 2>&1', "gpubench-logs", lines, name,
                check=False, timeout=60)
@@ -151,25 +143,35 @@ def wait_until_ready(conn: Connection, host: Host, name: str, *, on_status, canc
     while True:
         if cancel.is_set():
             raise Cancelled()
-        state = container_state(conn, name)
-        if state is None or not state.get("Running", False):
-            log = logs_tail(conn, name)
-            code = state.get("ExitCode") if state else "?"
-            raise GpubenchError(f"server exited at start-up (exit {code}): {failure_reason(log)}")
-        try:
+        try:  # first, as it is the cheapest check: a channel through SSH, no process started on the host
             status, _ = http_get(conn, host.port, "/health", timeout=5)
             if status == 200:
                 return http_json(conn, host.port, "/info") or {}
         except (ConnectionRefusedError, OSError, TimeoutError):
             pass  # not listening yet: TGI opens its port only when ready
-        last = logs_tail(conn, name, 1).strip().splitlines()
-        if last:
-            on_status(last[-1][-160:])
+        state, last_line = state_and_last_log_line(conn, name)
+        if state is None or not state.get("Running", False):
+            code = state.get("ExitCode") if state else "?"
+            raise GpubenchError(f"server exited at start-up (exit {code}): {failure_reason(logs_tail(conn, name))}")
+        if last_line:
+            on_status(last_line[-160:])
         if time.monotonic() > deadline:
             raise GpubenchError(f"server not ready after {host.startup_timeout_s:.0f} s (start-up limit): "
                                 f"last log line: {failure_reason(logs_tail(conn, name))}")
         cancel.wait(pause)
-        pause = min(pause * 1.5, READY_POLL_S[1])
+        pause = min(pause * 1.3, READY_POLL_S[1])
+
+
+def state_and_last_log_line(conn: Connection, name: str) -> tuple[dict | None, str]:
+    """The container's state and its newest log line, in one command on the host."""
+    script = ('docker container inspect --format "{{json .State}}" "$1" 2>/dev/null || echo null; '
+              'docker logs --tail 1 "$1" 2>&1 | tail -n 1')
+    out = run(conn, "sh", "-c", script, "gpubench-state", name, check=False).splitlines()
+    try:
+        state = json.loads(out[0]) if out else None
+    except json.JSONDecodeError:
+        state = None
+    return (state if isinstance(state, dict) else None), (out[1].strip() if len(out) > 1 else "")
 
 
 def benchmark_args(host: Host) -> list[str]:

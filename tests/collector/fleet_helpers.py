@@ -37,8 +37,9 @@ def collect_command(fleet, inventory_path: Path, data: Path, *extra: str) -> lis
             "--logs", str(data.parent / "logs"), *extra]
 
 
-def collect(fleet, inventory_path: Path, data: Path, *extra: str, token: str | None = TOKEN, timeout=300):
-    env = {**os.environ, "COLUMNS": "200"}
+def collect(fleet, inventory_path: Path, data: Path, *extra: str, token: str | None = TOKEN, timeout=300,
+            env: dict | None = None):
+    env = {**os.environ, "COLUMNS": "200", **(env or {})}
     env.pop("HF_TOKEN", None)
     if token:
         env["HF_TOKEN"] = token
