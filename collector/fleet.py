@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -63,22 +64,31 @@ def run_all(hosts: list[Host], *, data_dir: Path, logs_dir: Path, ssh: SshOption
                 status.phase, status.message, status.finished = "skipped", "already in data/ (--resume)", \
                     status.started
         todo = [(h, s) for h, s in todo if s.phase != "skipped"]
+
+    def on_ctrl_c(signum, frame):  # a flag, not an exception: every worker stops and cleans up in its own time
+        if not ctx.cancel.is_set():
+            ctx.cancel.set()
+            console.print("[yellow]Ctrl-C: stopping every host and removing their containers...[/]")
+        else:
+            console.print("[yellow]still removing containers; please wait[/]")
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c) if threading.current_thread() is threading.main_thread() \
+        else None
     pool = ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(todo) or 1)), thread_name_prefix="host")
     futures = [pool.submit(run_host, host, ctx, status) for host, status in todo]
     live = Live(status_table(statuses), console=console, refresh_per_second=4, transient=False,
                 auto_refresh=console.is_terminal)
-    with live:
-        try:
+
+    try:
+        with live:
             while True:
                 done, pending = wait(futures, timeout=0.25)
                 live.update(status_table(statuses))
                 if not pending:
                     break
-        except KeyboardInterrupt:
-            ctx.cancel.set()
-            console.print("[yellow]Ctrl-C: stopping every host and removing their containers...[/]")
-            wait(futures)
-        live.update(status_table(statuses))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     pool.shutdown(wait=True)
     return FleetResult(statuses)
 
