@@ -75,6 +75,9 @@ def main() -> None:
                 print(out.stdout[-2000:], out.stderr[-2000:])
                 raise SystemExit(f"collect failed with {n} hosts")
             print(f"{n:>5}  {wall:9.1f}  {wall / args.seconds:8.2f}   median s per phase: {phases}")
+            if n == 8:
+                verdict = "met" if wall / args.seconds <= 1.25 else "NOT met"
+                print(f"       target wall / T <= 1.25 at 8 hosts: {verdict}")
     finally:
         fleet.close()
 
