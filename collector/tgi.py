@@ -7,6 +7,7 @@ and a single SSH connection per host carries everything, the benchmark's pseudo-
 from __future__ import annotations
 
 import json
+import re
 import select
 import threading
 import time
@@ -111,7 +112,15 @@ def logs_tail(conn: Connection, name: str, lines: int = LOG_TAIL_LINES) -> str:
                check=False, timeout=60)
 
 
-ROOT_CAUSES = ("OutOfMemory", "out of memory", "GatedRepo", "401", "403", "No space left", "not found")
+# Most telling first: a CUDA OOM explains the "Shard failed" lines after it.
+ROOT_CAUSES = ("OutOfMemory", "out of memory", "GatedRepo", "401 Client Error", "403 Client Error",
+               "No space left", "RepositoryNotFound")
+# tracing's prefix on TGI log lines: "<time>  INFO <target>: " (shown without it, the message is readable)
+LOG_PREFIX = re.compile(r"^\S+Z\s+(?:TRACE|DEBUG|INFO|WARN|ERROR)\s+[\w:.-]+:\s*(?:text_generation_launcher:\s*)?")
+
+
+def log_message(line: str) -> str:
+    return LOG_PREFIX.sub("", line.strip())
 ERROR_WORDS = ("ERROR", "Error", "error", "failed", "Failed", "panicked")
 
 
@@ -119,10 +128,11 @@ def failure_reason(log: str) -> str:
     """Why a server died, from its log: a known root cause (CUDA OOM, gated model, ...) if one is there, else the
     first error line (later ones tend to be generic, like `Error: ShardCannotStart`), else the last line."""
     raw = [l for l in log.splitlines() if l.strip()]
-    lines = [l.strip() for l in raw]
-    for line in lines:
-        if any(c in line for c in ROOT_CAUSES):
-            return line[-300:]
+    lines = [log_message(l) for l in raw]
+    for cause in ROOT_CAUSES:
+        for line in lines:
+            if cause in line:
+                return line[-300:]
     for i, line in enumerate(raw):  # a Python traceback: the exception is the first unindented line after it
         if line.startswith("Traceback (most recent call last)"):
             for after in raw[i + 1:]:
@@ -154,7 +164,7 @@ def wait_until_ready(conn: Connection, host: Host, name: str, *, on_status, canc
             code = state.get("ExitCode") if state else "?"
             raise GpubenchError(f"server exited at start-up (exit {code}): {failure_reason(logs_tail(conn, name))}")
         if last_line:
-            on_status(last_line[-160:])
+            on_status(log_message(last_line)[-160:])
         if time.monotonic() > deadline:
             raise GpubenchError(f"server not ready after {host.startup_timeout_s:.0f} s (start-up limit): "
                                 f"last log line: {failure_reason(logs_tail(conn, name))}")
