@@ -138,9 +138,9 @@ def failure_reason(log: str) -> str:
             for after in raw[i + 1:]:
                 if not after[:1].isspace():
                     return after.strip()[-300:]
-    for line in lines:
-        if any(w in line for w in ERROR_WORDS):
-            return line[-300:]
+    for line, message in zip(raw, lines):
+        if any(w in line for w in ERROR_WORDS):  # the raw line: its level says ERROR
+            return message[-300:]
     return lines[-1][-300:] if lines else "no log output"
 
 
