@@ -36,7 +36,7 @@ def status_table(statuses: list[HostStatus], title: str = "gpubench collect") ->
     table.add_column("host")
     table.add_column("phase")
     table.add_column("elapsed", justify="right")
-    table.add_column("last message", overflow="ellipsis", max_width=90)
+    table.add_column("last message", overflow="ellipsis", no_wrap=True, max_width=100)
     for s in statuses:
         style = PHASE_STYLE.get(s.phase, "cyan")
         message = s.error or s.message

@@ -23,6 +23,13 @@ class Progress:
     batches_done: int
     batches_total: int
     failed: bool
+    runs: tuple[int, int] | None = None  # the current batch's completed and total runs
+
+    def describe(self) -> str:
+        text = f"batches {self.batches_done}/{self.batches_total} done"
+        if self.runs and not self.finished:
+            text += f", current batch run {self.runs[0]}/{self.runs[1]}"
+        return text + (" (a batch failed)" if self.failed else "")
 
     @property
     def finished(self) -> bool:
@@ -78,7 +85,8 @@ class BenchmarkScreen:
         label, red = self.gauge("Total Progress")
         if label is None:
             return None
-        return Progress(label[0], label[1], red)
+        runs, _ = self.gauge("Batch Progress")
+        return Progress(label[0], label[1], red, runs)
 
     def text(self) -> str:
         return "\n".join(line.rstrip() for line in self.screen.display)

@@ -236,7 +236,7 @@ def run_benchmark(conn: Connection, host: Host, name: str, *, on_status, cancel:
             if quit_sent_at is None:
                 progress = screen.progress() if fresh else None
                 if progress is not None:
-                    shown = f"batch {progress.batches_done}/{progress.batches_total}"
+                    shown = progress.describe()
                     if shown != last_shown:
                         on_status(shown)
                         last_shown = shown
