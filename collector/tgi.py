@@ -148,7 +148,8 @@ def wait_until_ready(conn: Connection, host: Host, name: str, *, on_status, canc
     """Poll /health through SSH until it answers 200; report what the server logs meanwhile.
 
     Fails when the container exits (with the reason from its log) or when the start-up limit passes."""
-    deadline = time.monotonic() + host.startup_timeout_s
+    started = time.monotonic()
+    deadline = started + host.startup_timeout_s
     pause = READY_POLL_S[0]
     while True:
         if cancel.is_set():
@@ -169,7 +170,8 @@ def wait_until_ready(conn: Connection, host: Host, name: str, *, on_status, canc
             raise GpubenchError(f"server not ready after {host.startup_timeout_s:.0f} s (start-up limit): "
                                 f"last log line: {failure_reason(logs_tail(conn, name))}")
         cancel.wait(pause)
-        pause = min(pause * 1.3, READY_POLL_S[1])
+        if time.monotonic() - started > 5:  # small models are up within seconds; a 70B takes minutes
+            pause = min(pause * 1.3, READY_POLL_S[1])
 
 
 def state_and_last_log_line(conn: Connection, name: str) -> tuple[dict | None, str]:
