@@ -53,3 +53,9 @@ def files_containing(folder: Path, needle: str) -> list[Path]:
         if p.is_file() and needle.encode() in p.read_bytes():
             hits.append(p)
     return hits
+
+
+def benchmark_running(host) -> bool:
+    """Whether text-generation-benchmark runs in a gpubench container of the host."""
+    names = host.docker("ps", "--filter", "label=gpubench", "--format", "{{.Names}}").stdout.split()
+    return any("text-generation-benchmark" in host.docker("exec", n, "ps", check=False).stdout for n in names)

@@ -9,7 +9,8 @@ import subprocess
 import sys
 import time
 
-from tests.collector.fleet_helpers import TOKEN, collect, collect_command, files_containing, inventory
+from tests.collector.fleet_helpers import (TOKEN, benchmark_running, collect, collect_command,
+                                           files_containing, inventory)
 
 
 def read_csv(path):
@@ -182,26 +183,6 @@ def test_ctrl_c_removes_every_container(fleet, tmp_path):
     assert "Ctrl-C" in stdout and "cancelled" in stdout
     assert fleet.gpubench_containers() == {}
     assert not (data / "runs.csv").exists() or read_csv(data / "runs.csv") == []
-
-
-def benchmark_running(host) -> bool:
-    names = host.docker("ps", "--filter", "label=gpubench", "--format", "{{.Names}}").stdout.split()
-    for name in names:
-        processes = host.docker("exec", name, "ps", check=False).stdout
-        if "text-generation-benchmark" in processes:
-            return True
-    return False
-
-
-def test_preflight_stops_hosts_with_fewer_gpus_or_no_driver(fleet, tmp_path):
-    short, nodriver = fleet(2)
-    short.set_gpus(count=4)
-    nodriver.remove_nvidia_smi()
-    out = collect(fleet, inventory(tmp_path, [short, nodriver]), tmp_path / "data")
-    assert out.returncode == 1
-    assert f"host {short.alias}: nvidia-smi shows 4 GPU(s), the inventory expects 8" in out.stderr
-    assert f"host {nodriver.alias}: nvidia-smi" in out.stderr and "failed" in out.stderr
-    assert fleet.gpubench_containers() == {}
 
 
 def command_lines() -> list[bytes]:

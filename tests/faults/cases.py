@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from tests.collector.fleet_helpers import ROOT, TOKEN, collect, collect_command, files_containing, inventory
+from tests.collector.fleet_helpers import (ROOT, TOKEN, benchmark_running, collect, collect_command,
+                                           files_containing, inventory)
 
 
 @dataclass
@@ -74,11 +75,6 @@ def rows_lost(data: Path, finished_hosts) -> int:
 
 def containers_left(fleet) -> int:
     return sum(len(v) for v in fleet.gpubench_containers().values())
-
-
-def benchmark_running(host) -> bool:
-    names = host.docker("ps", "--filter", "label=gpubench", "--format", "{{.Names}}").stdout.split()
-    return any("text-generation-benchmark" in host.docker("exec", n, "ps", check=False).stdout for n in names)
 
 
 def container_running(host) -> bool:
