@@ -185,6 +185,17 @@ def test_ctrl_c_removes_every_container(fleet, tmp_path):
     assert not (data / "runs.csv").exists() or read_csv(data / "runs.csv") == []
 
 
+def test_preflight_stops_hosts_with_fewer_gpus_or_no_driver(fleet, tmp_path):
+    short, nodriver = fleet(2)
+    short.set_gpus(count=4)
+    nodriver.remove_nvidia_smi()
+    out = collect(fleet, inventory(tmp_path, [short, nodriver]), tmp_path / "data")
+    assert out.returncode == 1
+    assert f"host {short.alias}: nvidia-smi shows 4 GPU(s), the inventory expects 8" in out.stderr
+    assert f"host {nodriver.alias}: nvidia-smi" in out.stderr and "failed" in out.stderr
+    assert fleet.gpubench_containers() == {}
+
+
 def command_lines() -> list[bytes]:
     lines = []
     for entry in os.listdir("/proc"):
