@@ -9,13 +9,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from collector import store, tgi
+from collector import preflight, store, tgi
 from collector.errors import GpubenchError
-from collector.gpu_info import QUERY, GpuInventory, parse_gpu_query
 from collector.importing import content_id, tgi_run
 from collector.inventory import Host
 from collector.parsers.tgi_benchmark import parse_tgi_benchmark
-from collector.remote import SshOptions, connect, run
+from collector.remote import SshOptions, connect
 
 PHASES = ("queued", "connecting", "preflight", "image", "starting", "loading", "benchmark", "saving", "cleanup",
           "done", "failed", "skipped", "cancelled")
@@ -94,12 +93,13 @@ def run_host(host: Host, ctx: CollectContext, status: HostStatus) -> None:
         phase("connecting", host.ssh)
         conn = connect(host, ctx.ssh)
         phase("preflight", "docker, GPUs, disk")
-        gpus, smi_text = preflight(conn, host)
-        removed = remove_stale_containers(conn, host, ctx.session)
+        facts = preflight.gather(conn, host)
+        gpus, smi_text = facts.gpus, facts.smi_text
+        removed = remove_stale_containers(conn, facts.containers, ctx.session)
         if removed:
             status.notes.append(f"removed {removed} container(s) left by an earlier run")
         phase("image", host.image)
-        image = tgi.ensure_image(conn, host)
+        image = tgi.ensure_image(conn, host, facts.image)
         name = f"gpubench-{host.name}-{ctx.session[:8]}"
         measured_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
         log_text = ""
@@ -144,7 +144,7 @@ def run_host(host: Host, ctx: CollectContext, status: HostStatus) -> None:
         run_record, results = tgi_run(
             parsed, raw, source="collected", raw_path=f"{base}/benchmark.txt", identity=identity,
             measured_at=measured_at, host=host.name, gpu=host.gpu, gpu_count=gpus.count,
-            gpu_name_reported=gpus.model if host.gpu_access != "rocm" else None, gpu_memory_mib=gpus.memory_mib[0], num_shard=host.num_shard,
+            gpu_name_reported=gpus.model or None, gpu_memory_mib=gpus.memory_mib[0], num_shard=host.num_shard,
             engine="tgi", engine_version=engine_version, image=host.image, image_digest=image.digest or image.image_id,
             driver_version=gpus.driver_version, cuda_version=gpus.cuda_version, model_id=info.get("model_id")
             or host.model, model_revision=info.get("model_sha") or host.revision,
@@ -181,31 +181,9 @@ def run_host(host: Host, ctx: CollectContext, status: HostStatus) -> None:
                 pass
 
 
-def preflight(conn, host: Host):
-    """Docker reachable, GPUs as the inventory expects, room in the weight cache."""
-    run(conn, "docker", "version", "--format", "{{.Server.Version}}", timeout=60)
-    if host.gpu_access == "rocm":
-        # rocm-smi's output is not parsed yet: the inventory's count stands, the rest stays unknown (empty).
-        return GpuInventory((host.gpu,) * host.gpus, (None,) * host.gpus, None, None), "rocm: not queried"
-    query = run(conn, *QUERY)
-    banner = run(conn, "nvidia-smi", check=False)
-    gpus = parse_gpu_query(query, banner, host.name)
-    if gpus.count < host.gpus:
-        raise GpubenchError(f"nvidia-smi shows {gpus.count} GPU(s), the inventory expects {host.gpus}")
-    if host.min_free_gb > 0:
-        run(conn, "mkdir", "-p", host.weights_cache)
-        df = run(conn, "df", "-Pk", host.weights_cache).splitlines()
-        free_gb = int(df[-1].split()[3]) / 1e6 if len(df) > 1 else None
-        if free_gb is not None and free_gb < host.min_free_gb:
-            raise GpubenchError(f"only {free_gb:.1f} GB free in {host.weights_cache}, need {host.min_free_gb:g} GB "
-                                "(min_free_gb)")
-    return gpus, query + "\n" + banner
-
-
-def remove_stale_containers(conn, host: Host, session: str) -> int:
+def remove_stale_containers(conn, containers: list[dict], session: str) -> int:
     """Containers of this host left by a collector that died: they bill GPU hours for nothing."""
-    stale = [c for c in tgi.list_gpubench_containers(conn, host.name) if f"gpubench.session={session}"
-             not in c.get("Labels", "")]
+    stale = [c for c in containers if f"gpubench.session={session}" not in c.get("Labels", "")]
     for c in stale:
         tgi.remove_container(conn, c["Names"])
     return len(stale)

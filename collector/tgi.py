@@ -38,9 +38,9 @@ class ImageInfo:
     version_label: str | None
 
 
-def ensure_image(conn: Connection, host: Host) -> ImageInfo:
-    """Make sure the image is on the host per the pull policy and return its digest."""
-    present = _image_inspect(conn, host.image)
+def ensure_image(conn: Connection, host: Host, present: dict | None) -> ImageInfo:
+    """Make sure the image is on the host per the pull policy and return its digest. `present` is what
+    `docker image inspect` said in the preflight (None: not on the host)."""
     if host.pull == "always" or (present is None and host.pull == "missing"):
         run(conn, "docker", "pull", "--quiet", host.image, timeout=3600)
         present = _image_inspect(conn, host.image)
@@ -98,7 +98,6 @@ def docker_run_args(host: Host, name: str, session: str) -> list[str]:
 
 def start_server(conn: Connection, host: Host, name: str, session: str, token: str | None) -> str:
     """Start the container; returns its id. The token travels on stdin into the environment of `docker run`."""
-    run(conn, "mkdir", "-p", host.weights_cache)
     script = 'IFS= read -r HF_TOKEN; export HF_TOKEN HUGGING_FACE_HUB_TOKEN="$HF_TOKEN"; exec "$@"'
     if not token:
         script = 'unset HF_TOKEN HUGGING_FACE_HUB_TOKEN; exec "$@"'

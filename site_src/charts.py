@@ -10,7 +10,6 @@ setups the chart shows, so a setup has the same colour everywhere.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import math

@@ -12,7 +12,6 @@ from collector import schema
 
 from site_src import analysis as an
 from site_src import charts, commands
-from site_src import model_info as mi
 from site_src.dataset import SCREEN_METRICS, ModelData, Series, SiteData
 from site_src.render import Page, Renderer, num, pct, sig, usd
 
