@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shlex
 import threading
 import time
 from dataclasses import dataclass, field
@@ -149,7 +150,7 @@ def run_host(host: Host, ctx: CollectContext, status: HostStatus) -> None:
             driver_version=gpus.driver_version, cuda_version=gpus.cuda_version, model_id=info.get("model_id")
             or host.model, model_revision=info.get("model_sha") or host.revision,
             dtype=info.get("model_dtype") or host.dtype, quantize=host.quantize,
-            launcher_args=" ".join(tgi.launcher_args(host)),
+            launcher_args=shlex.join(tgi.extra_launcher_args(host)) or None,
             price_usd_per_hr=host.price.usd_per_hr, price_date=host.price.date,
             price_source=host.price.source,
             notes="a batch failed (see failed_batch_sizes)" if capture.failed_batch else None,

@@ -61,6 +61,11 @@ def _image_inspect(conn: Connection, image: str) -> dict | None:
     return doc if isinstance(doc, dict) else None
 
 
+def extra_launcher_args(host: Host) -> list[str]:
+    """The launcher flags a reader needs besides model, revision, precision and shards (which have columns)."""
+    return (["--sharded", "true"] if host.num_shard > 1 else []) + list(host.launcher_args)
+
+
 def launcher_args(host: Host) -> list[str]:
     args = ["--model-id", host.model, "--num-shard", str(host.num_shard)]
     if host.num_shard > 1:

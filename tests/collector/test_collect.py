@@ -39,6 +39,7 @@ def test_three_hosts_in_parallel(fleet, tmp_path):
     assert h100["gpu_name_reported"] == "NVIDIA H100 80GB HBM3" and h100["gpu_count"] == "8"
     assert h100["engine_version"] == "3.3.5" and h100["source"] == "collected"
     assert h100["num_shard"] == "8" and h100["batch_sizes"] == "1 2 4" and h100["failed_batch_sizes"] == ""
+    assert h100["launcher_args"] == "--sharded true"  # model, shards and precision have their own columns
     assert h100["image"] == "ghcr.io/huggingface/text-generation-inference:3.3.5"
     assert h100["image_digest"].startswith("sha256:")
     assert (h100["sequence_length"], h100["decode_length"], h100["n_runs"], h100["warmups"]) == ("10", "8", "3", "1")
