@@ -186,13 +186,22 @@ class Watch:
         return [u for u in self.requests if not (u.startswith(base) or u.startswith(("data:", "blob:")))]
 
 
-def wait_for_charts(page, scheme: str = "default", timeout: float = 60_000) -> list[dict]:
+def charts_in(site: Path, rel: str) -> int:
+    """How many chart containers the built page holds (read from its HTML, not from the browser)."""
+    return (site / rel / "index.html").read_text(encoding="utf-8").count('class="gb-chart"')
+
+
+def wait_for_charts(page, scheme: str = "default", timeout: float = 60_000, count: int | None = None) -> list[dict]:
     """Wait until every chart container of the page is rendered in the given palette; return, per chart, its
-    id, state, number of drawn marks and width."""
+    id, state, number of drawn marks and width. After an instant navigation pass `count`: until the new content
+    is swapped in, the page may hold no chart at all, and "every chart rendered" would hold at once."""
     page.wait_for_function(
-        """(scheme) => [...document.querySelectorAll('.gb-chart[data-spec]')]
-              .every(e => e.getAttribute('data-rendered') === scheme || e.getAttribute('data-rendered') === 'error')""",
-        arg=scheme, timeout=timeout)
+        """([scheme, count]) => {
+              const charts = [...document.querySelectorAll('.gb-chart[data-spec]')];
+              return (count === null || charts.length === count) && charts.every(e =>
+                  e.getAttribute('data-rendered') === scheme || e.getAttribute('data-rendered') === 'error');
+           }""",
+        arg=[scheme, count], timeout=timeout)
     return page.evaluate(
         """(marks) => [...document.querySelectorAll('.gb-chart[data-spec]')].map(e => ({
               id: e.id, state: e.getAttribute('data-rendered'), marks: e.querySelectorAll(marks).length,

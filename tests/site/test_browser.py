@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from sitetest import OUTPUT, Watch, build, copy_data, free_port, serve, site_pages, wait_for_charts
+from sitetest import (OUTPUT, Watch, build, charts_in, copy_data, free_port, serve, site_pages,
+                      wait_for_charts)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,8 @@ def test_charts_survive_instant_navigation_and_dark_mode(served, browser):
 
     page.click("a.gb-card >> nth=0")
     page.wait_for_url("**/reports/**")
-    charts = wait_for_charts(page)
+    report = page.url[len(url):]
+    charts = wait_for_charts(page, count=charts_in(site, report))
     assert page.evaluate("window.__gbMarker") == 42, "the click reloaded the page: instant navigation is off"
     _check_charts(charts, "report after instant navigation")
     assert len(charts) == 26
@@ -76,13 +78,13 @@ def test_charts_survive_instant_navigation_and_dark_mode(served, browser):
 
     page.click("a.md-nav__link[href$='efficiency/']")
     page.wait_for_url("**/efficiency/")
-    charts = wait_for_charts(page, "slate")
+    charts = wait_for_charts(page, "slate", count=charts_in(site, "efficiency/"))
     assert page.evaluate("window.__gbMarker") == 42
     _check_charts(charts, "efficiency after instant navigation, dark", "slate")
 
     page.go_back()  # history navigation is instant too
     page.wait_for_url("**/reports/**")
-    _check_charts(wait_for_charts(page, "slate"), "report after going back", "slate")
+    _check_charts(wait_for_charts(page, "slate", count=charts_in(site, report)), "report after going back", "slate")
 
     page.click("label.md-header__button[for='__palette_0']")
     page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'default'")
