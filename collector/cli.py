@@ -5,18 +5,18 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from pathlib import Path
 
-from collector import __version__
-from collector.errors import GpubenchError
+from collector import __version__, settings
+from collector.data.errors import GpubenchError
 
-DATA_HELP = "data directory (default: $GPUBENCH_DATA or ./data)"
-
-
-def default_data_dir() -> Path:
-    return Path(os.environ.get("GPUBENCH_DATA", "data"))
+def data_options() -> argparse.ArgumentParser:
+    """The --data option every command that reads or writes data/ shares."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--data", type=Path, default=None, metavar="DIR",
+                        help=f"data directory (default: ${settings.DATA_ENV} or ./{settings.DATA_DIR_NAME})")
+    return parent
 
 
 def positive_int(text: str) -> int:
@@ -44,7 +44,7 @@ def non_negative_float(text: str) -> float:
 
 def cmd_parse(args: argparse.Namespace) -> int:
     from collector.parsers.tgi_benchmark import parse_tgi_benchmark
-    from collector.store import format_value
+    from collector.data.values import format_value
 
     parsed = []
     for path in args.files:
@@ -54,16 +54,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         for warning in p.warnings:
             print(f"warning: {warning}", file=sys.stderr)
     if args.format == "json":
-        docs = [{
-            "file": p.path,
-            "parameters": p.parameters,
-            "tables": p.tables,
-            "batch_sizes": p.batch_sizes,
-            "failed_batch_sizes": p.failed_batch_sizes,
-            "prefill_throughput_formula": p.prefill_throughput_formula,
-            "warnings": p.warnings,
-            "rows": [{**r, "reliable": r["stat"] not in ("p50", "p90", "p99")} for r in p.rows],
-        } for p in parsed]
+        docs = [p.to_document() for p in parsed]
         json.dump(docs if len(docs) > 1 else docs[0], sys.stdout, indent=2)
         print()
         return 0
@@ -86,7 +77,7 @@ def _read(path: Path) -> bytes:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from collector.importing import import_tgi_outputs
+    from collector.importers.tgi_outputs import import_tgi_outputs
 
     for path in args.files:
         _read(path)
@@ -107,7 +98,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_import_table(args: argparse.Namespace) -> int:
-    from collector.importing import import_transcribed_table
+    from collector.importers.transcribed_table import import_transcribed_table
 
     _read(args.table)
     report = import_transcribed_table(args.data, args.table, args.meta)
@@ -116,7 +107,7 @@ def cmd_import_table(args: argparse.Namespace) -> int:
 
 
 def cmd_import_specs(args: argparse.Namespace) -> int:
-    from collector.importing import import_gpu_specs
+    from collector.importers.gpu_specs import import_gpu_specs
 
     count = import_gpu_specs(args.data, args.specs)
     print(f"{count} GPU models written to {args.data}/gpu_specs.csv")
@@ -133,7 +124,7 @@ def _print_report(report, data_dir: Path) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from collector import store
+    from collector.data import store
 
     ds = store.load(args.data)
     for warning in ds.warnings:
@@ -151,7 +142,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def _ssh_options(args: argparse.Namespace):
-    from collector.remote import SshOptions
+    from collector.fleet.ssh import SshOptions
 
     return SshOptions(ssh_config=args.ssh_config, known_hosts=args.known_hosts,
                       accept_new_host_keys=args.accept_new_host_keys)
@@ -160,39 +151,22 @@ def _ssh_options(args: argparse.Namespace):
 def cmd_collect(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from collector.fleet import run_all, status_table
-    from collector.inventory import load_inventory, select_hosts
-
-    from collector.store import collect_lock
+    from collector.data.store import collect_lock
+    from collector.fleet.display import print_outcome
+    from collector.fleet.inventory import load_inventory, select_hosts
+    from collector.fleet.parallel import run_all
 
     hosts = select_hosts(load_inventory(args.inventory), args.hosts)
     console = Console(stderr=False)
     with collect_lock(args.data):
         result = run_all(hosts, data_dir=args.data, logs_dir=args.logs, ssh=_ssh_options(args),
                          resume=args.resume, concurrency=args.concurrency, console=console)
-    if os.environ.get("GPUBENCH_TIMELINES"):  # for bench/collect_parallel.py: where each host's time went
-        Path(os.environ["GPUBENCH_TIMELINES"]).write_text(json.dumps([s.timeline + [("end", round(s.elapsed, 2))]
-                                                                     for s in result.statuses]))
-    if not console.is_terminal:  # the live display only drew once: print the final state
-        console.print(status_table(result.statuses, "gpubench collect: summary"))
-    done = [s for s in result.statuses if s.phase == "done"]
-    print(f"{len(done)} of {len(result.statuses)} host(s) collected; data in {args.data}"
-          + (f"; runs {', '.join(s.run_id for s in done if s.run_id)}" if done else ""))
-    for s in result.statuses:
-        for note in s.notes:
-            print(f"{s.name}: {note}")
-        if s.leftover:
-            print(f"warning: {s.leftover}", file=sys.stderr)
-        if s.phase in ("failed", "cancelled"):
-            print(f"gpubench: error: host {s.name}: {s.error}", file=sys.stderr)
-    if any(s.phase == "cancelled" for s in result.statuses):
-        return 130
-    return 0 if result.ok else 1
+    return print_outcome(result.statuses, args.data, live_drawn=console.is_terminal)
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    from collector.fleet import cleanup_all
-    from collector.inventory import load_inventory, select_hosts
+    from collector.fleet.parallel import cleanup_all
+    from collector.fleet.inventory import load_inventory, select_hosts
 
     hosts = select_hosts(load_inventory(args.inventory), args.hosts)
     failed = False
@@ -241,16 +215,7 @@ def add_ssh_arguments(p: argparse.ArgumentParser) -> None:
 # ---------------------------------------------------------------- argument parsing
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="gpubench",
-        description="Benchmark LLM inference servers on GPU hosts and publish speed and cost reports. "
-                    "Collect runs over SSH, import published outputs, and build the site from data/.",
-        epilog="Run 'gpubench COMMAND --help' for the options of a command.",
-    )
-    parser.add_argument("--version", action="version", version=f"gpubench {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
+def add_parse(sub, data: argparse.ArgumentParser) -> None:
     p = sub.add_parser("parse", help="print the normalized rows of text-generation-benchmark outputs",
                        description="Parse text-generation-benchmark outputs (pastes or terminal captures) and print "
                                    "their rows to stdout. Writes nothing. p50/p90/p99 are printed but not "
@@ -266,7 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "latency table is missing)")
     p.set_defaults(func=cmd_parse)
 
-    p = sub.add_parser("import", help="add text-generation-benchmark outputs to data/ with their provenance",
+
+def add_import(sub, data: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("import", parents=[data], help="add text-generation-benchmark outputs to data/ with their provenance",
                        description="Parse outputs and add each as a run to data/, with the raw file kept unchanged "
                                    "under data/raw/. Importing the same output again changes nothing.")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -288,39 +255,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--price-source", metavar="URL", help="where the price was read")
     p.add_argument("--source-url", metavar="URL", help="where the output was published")
     p.add_argument("--notes", metavar="TEXT", help="caveats worth keeping with the run")
-    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("import-table", help="add a table of averages transcribed from a publication",
+
+def add_import_table(sub, data: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("import-table", parents=[data], help="add a table of averages transcribed from a publication",
                        description="Import a CSV of averages read off a publication (columns model, config, "
                                    "num_shard, price_usd_per_hr, batch_size, <metrics>, source_url) with a YAML file "
                                    "stating the setup the publication used for every row.")
     p.add_argument("table", type=Path, metavar="CSV")
     p.add_argument("--meta", type=Path, required=True, metavar="YAML",
                    help="publisher, published_at, reports (model id -> URL), run (engine, image, parameters)")
-    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
     p.set_defaults(func=cmd_import_table)
 
-    p = sub.add_parser("import-specs", help="replace data/'s reference GPU datasheet figures",
+
+def add_import_specs(sub, data: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("import-specs", parents=[data], help="replace data/'s reference GPU datasheet figures",
                        description="Copy a GPU datasheet table (gpu, memory_gb, mem_bw_gbps, ...; NA = not "
                                    "supported) into data/gpu_specs.csv, keeping the original under data/raw/.")
     p.add_argument("specs", type=Path, metavar="CSV")
-    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
     p.set_defaults(func=cmd_import_specs)
 
-    p = sub.add_parser("check", help="validate data/ (columns, types, units, schema version)",
+
+def add_check(sub, data: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("check", parents=[data], help="validate data/ (columns, types, units, schema version)",
                        description="Load data/ the way the site does and report the first problem, with its file "
                                    "and line.")
-    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("summary", help="print what data/ holds: runs per model and setup, speed and price",
+
+def add_summary(sub, data: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("summary", parents=[data], help="print what data/ holds: runs per model and setup, speed and price",
                        description="Print a table per model: setups, batch sizes, decode throughput at batch 1 and "
                                    "at the largest batch, and the instance price (n/a when unknown).")
-    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
     p.set_defaults(func=cmd_summary)
 
-    p = sub.add_parser("collect", help="benchmark every host of an inventory over SSH, in parallel",
+
+def add_collect(sub, data: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("collect", parents=[data], help="benchmark every host of an inventory over SSH, in parallel",
                        description="On each host: check SSH, Docker, GPUs and disk; start TGI in Docker; wait until "
                                    "it is ready; run text-generation-benchmark under a pseudo-terminal; keep the raw "
                                    "output; add the run to data/; always remove the container. The Hugging Face "
@@ -330,47 +302,70 @@ def build_parser() -> argparse.ArgumentParser:
                                                         "benchmark parameters) is already in data/")
     p.add_argument("--concurrency", type=positive_int, default=16, metavar="N",
                    help="hosts benchmarked at once (default 16)")
-    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
     p.add_argument("--logs", type=Path, default=Path("logs"), metavar="DIR",
                    help="where raw captures of failed hosts go (default ./logs)")
     p.set_defaults(func=cmd_collect)
 
+
+def add_cleanup(sub, data: argparse.ArgumentParser) -> None:
     p = sub.add_parser("cleanup", help="remove every gpubench container from the inventory's hosts",
                        description="Remove any container carrying the gpubench label on each host, e.g. after a "
                                    "collector was killed or lost its connection.")
     add_ssh_arguments(p)
     p.set_defaults(func=cmd_cleanup)
 
-    p = sub.add_parser("build", help="build the report site from data/ into site/",
+
+def add_build(sub, data: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("build", parents=[data], help="build the report site from data/ into site/",
                        description="Run 'mkdocs build --strict' with the hooks that turn data/ into pages, charts and "
                                    "cost tables. The result works offline (no CDN).")
     p.add_argument("--site-dir", type=Path, default=None, metavar="DIR", help="output folder (default: site/)")
-    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
     p.set_defaults(func=cmd_build)
 
-    p = sub.add_parser("serve", help="preview the report site with live reload",
+
+def add_serve(sub, data: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("serve", parents=[data], help="preview the report site with live reload",
                        description="Run 'mkdocs serve': the site rebuilds when data/ or site_src/ changes.")
     p.add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT",
                    help="address to serve on (default 127.0.0.1:8000)")
     p.add_argument("--open", action="store_true", help="open the site in a browser")
-    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("publish", help="build the site and push it to the gh-pages branch of a git remote",
+
+def add_publish(sub, data: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("publish", parents=[data], help="build the site and push it to the gh-pages branch of a git remote",
                        description="Build the site (strict) and push it to the gh-pages branch of REMOTE, as "
                                    "'mkdocs gh-deploy' does. REMOTE is a remote name (origin) or a URL/path. "
                                    "GitHub Pages then serves it.")
     p.add_argument("remote", metavar="REMOTE")
     p.add_argument("--message", metavar="TEXT", help="commit message of the deploy commit")
     p.add_argument("--site-url", metavar="URL", help="public URL of the site (default: derived from a GitHub remote)")
-    p.add_argument("--data", type=Path, default=default_data_dir(), help=DATA_HELP)
     p.set_defaults(func=cmd_publish)
+
+
+COMMANDS = (add_parse, add_import, add_import_table, add_import_specs, add_check, add_summary, add_collect, add_cleanup, add_build, add_serve, add_publish)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gpubench",
+        description="Benchmark LLM inference servers on GPU hosts and publish speed and cost reports. "
+                    "Collect runs over SSH, import published outputs, and build the site from data/.",
+        epilog="Run 'gpubench COMMAND --help' for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"gpubench {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    data = data_options()
+    for add in COMMANDS:
+        add(sub, data)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "data", "absent") is None:
+        args.data = settings.data_dir()
     try:
         return args.func(args)
     except GpubenchError as e:

@@ -7,12 +7,13 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from collector import store
+from collector.data import store
+from collector.data.tables import Record
 
 
-def decode_throughput(results: list[store.Record], run_id: str) -> dict[int, float | None]:
+def decode_throughput(results: list[Record], run_id: str) -> dict[int, float | None]:
     """Average decode tokens/s per batch size of one run (None where the batch failed)."""
-    return {r["batch_size"]: r["value"] for r in results  # type: ignore[misc]
+    return {int(r["batch_size"]): r["value"] for r in results
             if r["run_id"] == run_id and r["metric"] == "decode_throughput_tok_per_s" and r["stat"] == "avg"}
 
 
@@ -25,23 +26,23 @@ def print_summary(data_dir: Path, console: Console | None = None) -> None:
         console.print(f"{data_dir}: no runs yet. Import outputs with 'gpubench import' or collect with "
                       "'gpubench collect'.")
         return
-    models = sorted({str(r["model_id"] or "(model not recorded)") for r in ds.runs})
+    models = sorted({(r.model_id or "(model not recorded)") for r in ds.runs})
     for model in models:
         table = Table(title=model, title_justify="left")
         for name, justify in (("Setup", "left"), ("Source", "left"), ("Batch sizes", "left"),
                               ("Decode tok/s @1", "right"), ("Decode tok/s @max", "right"), ("$/hour", "right")):
-            table.add_column(name, justify=justify)  # type: ignore[arg-type]
-        runs = [r for r in ds.runs if str(r["model_id"] or "(model not recorded)") == model]
-        for run in sorted(runs, key=lambda r: (r["gpu"], r["gpu_count"])):
-            speeds = decode_throughput(ds.results, run["run_id"])  # type: ignore[arg-type]
+            table.add_column(name, justify=justify)
+        runs = [r for r in ds.runs if (r.model_id or "(model not recorded)") == model]
+        for run in sorted(runs, key=lambda r: (r.gpu, r.gpu_count)):
+            speeds = decode_throughput(ds.results, run.run_id)
             largest = max(speeds) if speeds else None
             table.add_row(
-                f"{run['gpu_count']}x {run['gpu']}",
-                str(run["source"]),
-                " ".join(str(b) for b in run["batch_sizes"] or []),
+                f"{run.gpu_count}x {run.gpu}",
+                str(run.source),
+                " ".join(str(b) for b in run.batch_sizes or []),
                 _number(speeds.get(1)),
                 f"{_number(speeds.get(largest))} (b={largest})" if largest else "n/a",
-                "n/a" if run["price_usd_per_hr"] is None else f"{run['price_usd_per_hr']:.2f}",
+                "n/a" if run.price_usd_per_hr is None else f"{run.price_usd_per_hr:.2f}",
             )
         console.print(table, markup=False, highlight=False)
     console.print(f"{len(ds.runs)} runs, {len(ds.results)} results in {data_dir}")

@@ -145,8 +145,8 @@ class Weights:
 
 
 def weights(model: ModelData, series: Series | None = None) -> Weights:
-    run = series.run if series else (model.runs[0] if model.runs else {})
-    p = mi.precision(run.get("dtype"), run.get("quantize"))
+    run = series.run if series else (model.runs[0] if model.runs else None)
+    p = mi.precision(run.dtype, run.quantize) if run else mi.precision(None, None)
     params = model.info.params if model.info else None
     gb = params * p.bytes_per_param / 1e9 if params and p.bytes_per_param else None
     return Weights(params, p, gb)

@@ -7,15 +7,14 @@ disk, keyed by the vl-convert version and the Vega-Lite version Altair writes, a
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import altair as alt
 import vl_convert
 
-from collector.store import write_atomic
+from collector import settings
+from collector.data.store import write_atomic
 
-CACHE_ENV = "GPUBENCH_CACHE"
 SITE_PATH = "assets/vendor/vega-bundle.js"
 
 
@@ -25,11 +24,7 @@ def vega_lite_version() -> str:
 
 
 def cache_dir() -> Path:
-    env = os.environ.get(CACHE_ENV)
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "gpubench"
+    return settings.bundle_cache_dir().expanduser()
 
 
 def _key() -> str:

@@ -10,16 +10,14 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
+from collector.parsers.tgi_benchmark import BATCH_SIZE_FLAG, PARAMETERS, REVISION_FLAG, parameter_flags
+
 SHARD_VAR = "$shard"
 TOKEN_VAR = "$token"
 
 
 def _q(value: object) -> str:
     return shlex.quote(str(value))
-
-
-def _fmt_num(v: float) -> str:
-    return format(v, "g")
 
 
 @dataclass(frozen=True)
@@ -31,9 +29,9 @@ class Commands:
         return self.server + "\n\n" + self.benchmark
 
 
-def server_command(run: dict) -> str:
+def server_command(run) -> str:
     """`docker run` for the TGI launcher, with the shard count as $shard."""
-    image = str(run.get("image") or "ghcr.io/huggingface/text-generation-inference")
+    image = str(run.image or "ghcr.io/huggingface/text-generation-inference")
     if image.rsplit(":", 1)[-1].endswith("-rocm") or "-rocm" in image:
         devices = ["--device /dev/kfd --device /dev/dri"]  # AMD GPUs are passed as devices, not --gpus
     else:
@@ -42,15 +40,15 @@ def server_command(run: dict) -> str:
              f"    -e HF_TOKEN={TOKEN_VAR} -p 8080:80 -v $volume:/data",
              f"    {_q(image)}"]
     flags: list[str] = []
-    if run.get("model_id"):
-        flags.append(f"--model-id {_q(run['model_id'])}")
-    if run.get("model_revision"):
-        flags.append(f"--revision {_q(run['model_revision'])}")
-    if run.get("dtype"):
-        flags.append(f"--dtype {_q(run['dtype'])}")
-    if run.get("quantize"):
-        flags.append(f"--quantize {_q(run['quantize'])}")
-    extra = str(run.get("launcher_args") or "").strip()
+    if run.model_id:
+        flags.append(f"--model-id {_q(run.model_id)}")
+    if run.model_revision:
+        flags.append(f"--revision {_q(run.model_revision)}")
+    if run.dtype:
+        flags.append(f"--dtype {_q(run.dtype)}")
+    if run.quantize:
+        flags.append(f"--quantize {_q(run.quantize)}")
+    extra = str(run.launcher_args or "").strip()
     if extra:
         try:
             tokens = shlex.split(extra)
@@ -79,35 +77,26 @@ def _drop_flag(tokens: list[str], flag: str) -> list[str]:
     return out
 
 
-def benchmark_command(run: dict) -> str:
+def benchmark_command(run) -> str:
     """`text-generation-benchmark` inside the server's container, with every recorded parameter spelled out."""
-    tokenizer = run.get("tokenizer") or run.get("model_id") or "MODEL"
+    tokenizer = run.tokenizer or run.model_id or "MODEL"
     args = [f"--tokenizer-name {_q(tokenizer)}"]
-    if run.get("model_revision") and not run.get("tokenizer"):
-        args.append(f"--revision {_q(run['model_revision'])}")
-    batch_sizes = run.get("batch_sizes") or []
+    if run.model_revision and not run.tokenizer:
+        args.append(f"{REVISION_FLAG} {_q(run.model_revision)}")
+    batch_sizes = run.batch_sizes or []
     if batch_sizes:
-        args.append(" ".join(f"--batch-size {int(b)}" for b in batch_sizes))
-    for col, flag in (("sequence_length", "--sequence-length"), ("decode_length", "--decode-length"),
-                      ("n_runs", "--runs"), ("warmups", "--warmups")):
-        if run.get(col) is not None:
-            args.append(f"{flag} {int(run[col])}")
-    sampling = []
-    for col, flag in (("temperature", "--temperature"), ("top_k", "--top-k"), ("top_p", "--top-p"),
-                      ("typical_p", "--typical-p"), ("repetition_penalty", "--repetition-penalty"),
-                      ("frequency_penalty", "--frequency-penalty"), ("top_n_tokens", "--top-n-tokens")):
-        v = run.get(col)
-        if v is not None:
-            sampling.append(f"{flag} {_fmt_num(v) if isinstance(v, float) else int(v)}")
-    if run.get("watermark"):
-        sampling.append("--watermark")
-    if run.get("do_sample"):
-        sampling.append("--do-sample")
+        args.append(" ".join(f"{BATCH_SIZE_FLAG} {int(b)}" for b in batch_sizes))
+    values = {p.name: getattr(run, p.name) for p in PARAMETERS if p.name != "tokenizer"}
+    flags = [" ".join(_q(part) if part[:2] != "--" else part for part in f) for f in parameter_flags(values)]
+    # the workload a line per flag, sampling together on the last line: as a reader scans it
+    workload = {"--sequence-length", "--decode-length", "--runs", "--warmups"}
+    args += [f for f in flags if f.split()[0] in workload]
+    sampling = " ".join(f for f in flags if f.split()[0] not in workload)
     if sampling:
-        args.append(" ".join(sampling))
+        args.append(sampling)
     lines = ["docker exec -it $container text-generation-benchmark"] + [f"    {a}" for a in args]
     return " \\\n".join(lines)
 
 
-def commands(run: dict) -> Commands:
+def commands(run) -> Commands:
     return Commands(server_command(run), benchmark_command(run))

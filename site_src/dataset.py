@@ -7,17 +7,16 @@ never charted or ranked.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from collector import store
-from collector.errors import GpubenchError
-from collector.schema import UNRELIABLE_STATS
+from collector.data import store
+from collector.data.errors import GpubenchError
+from collector.data.records import Run
+from collector.data.schema import GPU_SPECS_CSV, PRICES_CSV, RESULTS_CSV, RUNS_CSV, UNRELIABLE_STATS
+from collector.data.units import prefill_tok_per_s
 
 from site_src import model_info as mi
-
-DATA_ENV = "GPUBENCH_DATA"
 
 # The four views of the tool's screen, in its order: (metric, title, unit, better).
 SCREEN_METRICS = (
@@ -35,14 +34,6 @@ PALETTE = (
 )
 
 
-def data_dir(config_dir: Path | None = None) -> Path:
-    """data/ next to mkdocs.yml, unless GPUBENCH_DATA names another folder."""
-    env = os.environ.get(DATA_ENV)
-    if env:
-        return Path(env).expanduser().resolve()
-    return ((config_dir or Path.cwd()) / "data").resolve()
-
-
 @dataclass
 class GpuSpec:
     gpu: str
@@ -56,7 +47,7 @@ class Series:
     """One setup's newest run of one model, with its average values."""
 
     label: str  # "4x RTX A6000" (plus " · <quantize>" when the setup ran in more than one quantization)
-    run: dict
+    run: Run
     spec: GpuSpec | None
     values: dict[tuple[str, int], float | None]  # (metric, batch) -> avg; None = failed
     batch_sizes: list[int]  # as run
@@ -66,15 +57,15 @@ class Series:
 
     @property
     def gpu(self) -> str:
-        return str(self.run["gpu"])
+        return str(self.run.gpu)
 
     @property
     def gpu_count(self) -> int:
-        return int(self.run["gpu_count"])
+        return int(self.run.gpu_count)
 
     @property
     def price(self) -> float | None:
-        return self.run.get("price_usd_per_hr")
+        return self.run.price_usd_per_hr
 
     def value(self, metric: str, batch: int) -> float | None:
         v = self.values.get((metric, batch))
@@ -90,14 +81,14 @@ class Series:
 
     @property
     def memory_per_gpu_gb(self) -> float | None:
-        mib = self.run.get("gpu_memory_mib")
+        mib = self.run.gpu_memory_mib
         if mib:
             return mib * 1024 * 1024 / 1e9
         return self.spec.memory_gb if self.spec else None
 
     @property
     def memory_source(self) -> str:
-        if self.run.get("gpu_memory_mib"):
+        if self.run.gpu_memory_mib:
             return "nvidia-smi"
         return "datasheet" if self.spec else "unknown"
 
@@ -109,7 +100,7 @@ class ModelData:
     name: str
     info: mi.ModelInfo | None
     series: list[Series]
-    runs: list[dict]  # every run of the model, newest first
+    runs: list[Run]  # every run of the model, newest first
 
     def batch_sizes(self) -> list[int]:
         return sorted({b for s in self.series for b in s.batch_sizes} |
@@ -151,9 +142,9 @@ def match_spec(gpu: str, specs: list[GpuSpec]) -> GpuSpec | None:
     return hits[0] if len(hits) == 1 else None
 
 
-def run_date(run: dict) -> str:
+def run_date(run: Run) -> str:
     """The run's date for ordering: measured, else published, else empty."""
-    return str(run.get("measured_at") or run.get("published_at") or "")
+    return str(run.measured_at or run.published_at or "")
 
 
 def load(root: Path) -> SiteData:
@@ -168,17 +159,17 @@ def load(root: Path) -> SiteData:
             continue
         avg.setdefault(str(r["run_id"]), {})[(str(r["metric"]), int(r["batch_size"]))] = r["value"]
 
-    by_model: dict[str, list[dict]] = {}
+    by_model: dict[str, list[Run]] = {}
     for run in ds.runs:
-        by_model.setdefault(str(run.get("model_id") or ""), []).append(run)
+        by_model.setdefault(run.model_id or "", []).append(run)
 
     models: list[ModelData] = []
     used_slugs: set[str] = set()
     for model_id in sorted(by_model):
-        runs = sorted(by_model[model_id], key=lambda r: (run_date(r), str(r["run_id"])), reverse=True)
-        groups: dict[tuple, list[dict]] = {}
+        runs = sorted(by_model[model_id], key=lambda r: (run_date(r), r.run_id), reverse=True)
+        groups: dict[tuple, list[Run]] = {}
         for run in runs:
-            groups.setdefault((run["gpu"], run["gpu_count"], run.get("quantize") or ""), []).append(run)
+            groups.setdefault((run.gpu, run.gpu_count, run.quantize or ""), []).append(run)
         quantized_setups: dict[tuple, set[str]] = {}
         for gpu, count, q in groups:
             quantized_setups.setdefault((gpu, count), set()).add(q)
@@ -188,7 +179,7 @@ def load(root: Path) -> SiteData:
             label = f"{count}x {gpu}"
             if len(quantized_setups[(gpu, count)]) > 1 or q:
                 label += f" · {q or 'unquantized'}"
-            series.append(_series(label, run, avg.get(str(run["run_id"]), {}), specs, len(group) - 1))
+            series.append(_series(label, run, avg.get(run.run_id, {}), specs, len(group) - 1))
         series.sort(key=_series_order)
         slug = mi.slug(mi.display_name(model_id or None))
         base, n = slug, 2
@@ -207,8 +198,8 @@ def load(root: Path) -> SiteData:
         labels=labels,
         colours={lab: colour(i) for i, lab in enumerate(labels)},
         gpu_specs=ds.gpu_specs,
-        counts={"runs.csv": len(ds.runs), "results.csv": len(ds.results), "prices.csv": len(ds.prices),
-                "gpu_specs.csv": len(ds.gpu_specs),
+        counts={RUNS_CSV: len(ds.runs), RESULTS_CSV: len(ds.results), PRICES_CSV: len(ds.prices),
+                GPU_SPECS_CSV: len(ds.gpu_specs),
                 "percentile_rows": sum(1 for r in ds.results if r["stat"] in UNRELIABLE_STATS),
                 **_percentile_checks(ds.results)},
         newest=max(dates) if dates else None,
@@ -220,7 +211,7 @@ def _percentile_checks(results: list[dict]) -> dict[str, int]:
     """How often the tool's percentiles contradict themselves in data/: p90 equal to p99, p90 below p50."""
     cells: dict[tuple, dict[str, float]] = {}
     for r in results:
-        if r["stat"] in ("p50", "p90", "p99") and r["value"] is not None:
+        if r["stat"] in UNRELIABLE_STATS and r["value"] is not None:
             cells.setdefault((r["run_id"], r["batch_size"], r["metric"]), {})[str(r["stat"])] = r["value"]
     full = [c for c in cells.values() if len(c) == 3]
     return {"percentile_sets": len(full),
@@ -228,22 +219,22 @@ def _percentile_checks(results: list[dict]) -> dict[str, int]:
             "p90_below_p50": sum(1 for c in full if c["p90"] < c["p50"])}
 
 
-def _series(label: str, run: dict, values: dict, specs: list[GpuSpec], earlier: int) -> Series:
+def _series(label: str, run: Run, values: dict, specs: list[GpuSpec], earlier: int) -> Series:
     values = dict(values)
     derived = False
-    seq = run.get("sequence_length")
+    seq = run.sequence_length
     for (metric, batch), v in list(values.items()):
         if metric == "prefill_throughput_seq_per_s" and ("prefill_throughput_tok_per_s", batch) not in values:
             if seq:
-                values[("prefill_throughput_tok_per_s", batch)] = None if v is None else v * seq
+                values[("prefill_throughput_tok_per_s", batch)] = prefill_tok_per_s(v, seq)
                 derived = True
     return Series(
         label=label,
         run=run,
-        spec=match_spec(str(run["gpu"]), specs),
+        spec=match_spec(run.gpu, specs),
         values=values,
-        batch_sizes=list(run.get("batch_sizes") or sorted({b for _, b in values})),
-        failed=set(run.get("failed_batch_sizes") or []),
+        batch_sizes=list(run.batch_sizes or sorted({b for _, b in values})),
+        failed=set(run.failed_batch_sizes),
         earlier_runs=earlier,
         derived_prefill_tok=derived,
     )
@@ -259,5 +250,5 @@ def _label_order(label: str) -> tuple:
     return (rest.lower(), int(count) if count.isdigit() else 0, label)
 
 
-__all__ = ["DATA_ENV", "GpubenchError", "GpuSpec", "ModelData", "SCREEN_METRICS", "Series", "SiteData",
-           "data_dir", "load", "match_spec"]
+__all__ = ["GpubenchError", "GpuSpec", "ModelData", "SCREEN_METRICS", "Series", "SiteData",
+           "load", "match_spec"]

@@ -21,12 +21,12 @@ if _ROOT not in sys.path:
 from mkdocs.exceptions import PluginError  # noqa: E402
 from mkdocs.structure.files import File, Files  # noqa: E402
 
-from collector.errors import GpubenchError  # noqa: E402
+from collector import settings  # noqa: E402
+from collector.data.errors import GpubenchError  # noqa: E402
 from site_src import bundle, dataset, pages  # noqa: E402
 from site_src.render import Page  # noqa: E402
 
 log = logging.getLogger("mkdocs.hooks.gpubench")
-EMPTY_ENV = "GPUBENCH_SITE_EMPTY"
 
 
 class _State:
@@ -41,14 +41,14 @@ _state = _State()
 def on_config(config):
     """Load data/, generate every page, and set the navigation."""
     root = Path(config.config_file_path or ".").resolve().parent
-    data_dir = dataset.data_dir(root)
+    data_dir = settings.data_dir(root)
     try:
         site = dataset.load(data_dir)
     except GpubenchError as e:
         raise PluginError(f"gpubench: cannot build the site from {data_dir}: {e}") from None
     for warning in site.warnings:
         log.info(warning)  # rows the store ignores; the next import cleans them up
-    generated = pages.build_pages(site, empty=os.environ.get(EMPTY_ENV) == "1")
+    generated = pages.build_pages(site, empty=settings.site_empty())
     _state.data_dir, _state.site = data_dir, site
     _state.pages = {p.path: p for p in generated}
     # Material shows nav titles as HTML: escape them (a model id from data/ is text, not markup).

@@ -8,14 +8,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from collector import schema
+from collector.data import schema
 
 from site_src import analysis as an
 from site_src import charts, commands
 from site_src.dataset import SCREEN_METRICS, ModelData, Series, SiteData
 from site_src.render import Page, Renderer, num, pct, sig, usd
 
-CSV_FILES = ("runs.csv", "results.csv", "prices.csv", "gpu_specs.csv")
+CSV_FILES = (schema.RUNS_CSV, schema.RESULTS_CSV, schema.PRICES_CSV, schema.GPU_SPECS_CSV)
 SOURCE_WORDS = {"collected": "measured by gpubench", "imported": "imported from a benchmark output",
                 "transcribed": "transcribed from a publication"}
 
@@ -54,20 +54,20 @@ def setup_word(n: int) -> str:
     return "setup" if n == 1 else "setups"
 
 
-def provenance(runs: list[dict], max_links: int = 12) -> list[dict]:
+def provenance(runs: list, max_links: int = 12) -> list[dict]:
     """Where a set of runs came from: one entry per kind of source and publication date, with the runs'
     source URLs (numbered links; at most ``max_links``, the rest counted)."""
     seen: dict[tuple, dict] = {}
     for r in runs:
-        key = (str(r["source"]), str(r.get("published_at") or ""))
-        entry = seen.setdefault(key, {"source": r["source"], "words": SOURCE_WORDS.get(str(r["source"]), r["source"]),
-                                      "published": r.get("published_at"), "runs": 0, "urls": [], "measured": set()})
+        key = (str(r.source), str(r.published_at or ""))
+        entry = seen.setdefault(key, {"source": r.source, "words": SOURCE_WORDS.get(str(r.source), r.source),
+                                      "published": r.published_at, "runs": 0, "urls": [], "measured": set()})
         entry["runs"] += 1
-        url = r.get("source_url")
+        url = r.source_url
         if url and url not in entry["urls"]:
             entry["urls"].append(url)
-        if r.get("measured_at"):
-            entry["measured"].add(str(r["measured_at"])[:10])
+        if r.measured_at:
+            entry["measured"].add(str(r.measured_at)[:10])
     out = list(seen.values())
     for e in out:
         e["measured"] = sorted(e["measured"])
@@ -121,8 +121,8 @@ def model_headline(model: ModelData) -> dict:
 
 def home(data: SiteData, *, empty: bool = False) -> Page:
     runs = [r for m in data.models for r in m.runs]
-    gpus = sorted({str(r["gpu"]) for r in runs})
-    engines = sorted({str(r["engine"]) for r in runs})
+    gpus = sorted({str(r.gpu) for r in runs})
+    engines = sorted({str(r.engine) for r in runs})
     cards = []
     for m in data.models:
         cards.append({"model": m, "path": report_path(m), "h": model_headline(m),
@@ -171,9 +171,9 @@ def memory_rows(model: ModelData) -> tuple[list[dict], list[an.Weights]]:
 
 def metric_caption(model: ModelData, metric: str, title: str, unit: str, better: str, who: str) -> str:
     runs = model.runs
-    seq = _one({r.get("sequence_length") for r in runs})
-    steps = _one({(r.get("decode_length") or 0) - 1 for r in runs if r.get("decode_length")})
-    nruns = _one({r.get("n_runs") for r in runs})
+    seq = _one({r.sequence_length for r in runs})
+    steps = _one({(r.decode_length or 0) - 1 for r in runs if r.decode_length})
+    nruns = _one({r.n_runs for r in runs})
     what = {
         "prefill_latency_ms": f"time of one prefill call that processes every prompt of the batch"
                               f"{f' ({seq}-token prompts)' if seq else ''} and returns its first token",
@@ -196,7 +196,7 @@ SHORT_WHAT = {
 
 
 def short_caption(s: Series, metric: str, title: str, unit: str, better: str) -> str:
-    n = s.run.get("n_runs")
+    n = s.run.n_runs
     avg = f"average of {n} runs" if n else "average"
     return f"{title} of {s.label} ({unit}, {avg}) against batch size: {SHORT_WHAT[metric]}. {better.capitalize()} is better."
 
@@ -233,7 +233,7 @@ def report(data: SiteData, model: ModelData, *, empty: bool = False) -> Page:
                          "cells": [num(s.value(m, b)) if st == "ok" else st for m, *_ in SCREEN_METRICS]})
         sections.append({"s": s, "charts": charts_, "rows": rows, "colour": data.colours[s.label],
                          "price_per_gpu": usd(s.price / s.gpu_count, 3) if s.price is not None else None,
-                         "url": s.run.get("source_url"), "shard": s.run.get("num_shard") or s.gpu_count})
+                         "url": s.run.source_url, "shard": s.run.num_shard or s.gpu_count})
 
     comparison = []
     if not empty:
@@ -257,7 +257,7 @@ def report(data: SiteData, model: ModelData, *, empty: bool = False) -> Page:
         cost_line = charts.line_chart(pts, title="$ per million output tokens", unit="$", fmt=",.3f",
                                       colours=colours(sorted({p[0] for p in pts})))
 
-    engines = Counter((str(x["engine"]), x.get("engine_version"), x.get("image"), x.get("image_digest"))
+    engines = Counter((str(x.engine), x.engine_version, x.image, x.image_digest)
                       for x in (s.run for s in model.series))
     ctx = {
         "model": model, "sections": sections, "comparison": comparison, "cost": cost_view,
@@ -266,7 +266,7 @@ def report(data: SiteData, model: ModelData, *, empty: bool = False) -> Page:
         "weights_vary": len({(w.gb, w.precision.label) for w in weights}) > 1,
         "engines": [{"engine": e, "version": v, "image": i, "digest": d, "n": n}
                     for (e, v, i, d), n in engines.items()],
-        "sources": provenance(model.runs), "formulas": Counter(str(s.run.get("prefill_throughput_formula") or "")
+        "sources": provenance(model.runs), "formulas": Counter(str(s.run.prefill_throughput_formula or "")
                                                                for s in model.series),
         "derived": [s.label for s in model.series if s.derived_prefill_tok],
         "earlier": sum(s.earlier_runs for s in model.series), "data": data,
@@ -354,16 +354,16 @@ def methodology(data: SiteData, *, empty: bool = False) -> Page:
     runs = [r for m in data.models for r in m.runs]
     ctx = {
         "n_runs": len(runs),
-        "formulas": Counter(str(r.get("prefill_throughput_formula") or "unknown") for r in runs),
-        "seq": Counter(r.get("sequence_length") for r in runs),
-        "dec": Counter(r.get("decode_length") for r in runs),
-        "nruns": Counter(r.get("n_runs") for r in runs),
-        "sources": Counter(str(r["source"]) for r in runs),
+        "formulas": Counter(str(r.prefill_throughput_formula or "unknown") for r in runs),
+        "seq": Counter(r.sequence_length for r in runs),
+        "dec": Counter(r.decode_length for r in runs),
+        "nruns": Counter(r.n_runs for r in runs),
+        "sources": Counter(str(r.source) for r in runs),
         "pct_rows": data.counts.get("percentile_rows", 0),
         "pct_sets": data.counts.get("percentile_sets", 0),
         "p90_eq_p99": data.counts.get("p90_eq_p99", 0),
         "p90_below_p50": data.counts.get("p90_below_p50", 0),
-        "steps": Counter((r.get("decode_length") or 0) - 1 for r in runs if r.get("decode_length")),
+        "steps": Counter((r.decode_length or 0) - 1 for r in runs if r.decode_length),
         "unreliable": schema.UNRELIABLE_STATS,
     }
     return Renderer(Page("methodology.md", "Methodology"), empty=empty).render("methodology.md.j2", **ctx)

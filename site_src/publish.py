@@ -11,7 +11,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from collector.errors import GpubenchError
+from collector.data.errors import GpubenchError
 
 from site_src.serve import _config_path, check_data, load, site_env
 

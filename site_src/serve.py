@@ -10,11 +10,9 @@ import os
 from pathlib import Path
 from typing import Iterator
 
-from collector.errors import GpubenchError
+from collector.data.errors import GpubenchError
 
-from site_src.dataset import DATA_ENV
-
-SITE_URL_ENV = "GPUBENCH_SITE_URL"
+from collector.settings import DATA_ENV, SITE_URL_ENV, data_dir as default_data_dir
 
 
 @contextlib.contextmanager
@@ -40,9 +38,7 @@ def site_env(data_dir: str | Path | None = None, site_url: str | None = None) ->
 def check_data(config_path: Path, data_dir: str | Path | None = None) -> None:
     """Validate data/ before MkDocs runs, so that bad data is reported as the store's one line (file:line:
     problem) rather than as MkDocs' "Aborted with a BuildError"."""
-    from collector import store
-
-    from site_src.dataset import data_dir as default_data_dir
+    from collector.data import store
 
     store.load(Path(data_dir) if data_dir is not None else default_data_dir(config_path.parent))
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from collector import store
+from collector.data import store
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
-SOURCE = SHARED / "massed_compute_2024_tgi_llama70b.csv"
+SOURCES = ROOT / "data" / "raw"  # the published tables, kept unchanged (data/raw/SOURCES.md); bundle-data.sh reads them
+SOURCE = SOURCES / "transcribed" / "massed_compute_2024_tgi_llama70b" / "massed_compute_2024_tgi_llama70b.csv"
+SPECS = SOURCES / "reference" / "gpu_specs.csv"
 METRICS = {
     "prefill_latency_ms_avg": "prefill_latency_ms",
     "decode_token_latency_ms_avg": "decode_token_latency_ms",
@@ -34,7 +35,7 @@ def source_rows():
 
 def run_for(ds, model, config):
     count, gpu = config.split("x", 1)
-    runs = [r for r in ds.runs if r["model_id"] == model and r["gpu"] == gpu and r["gpu_count"] == int(count)]
+    runs = [r for r in ds.runs if r.model_id == model and r.gpu == gpu and r.gpu_count == int(count)]
     assert len(runs) == 1, (model, config)
     return runs[0]
 
@@ -43,7 +44,7 @@ def test_two_reports_five_setups_each(ds, source_rows):
     assert len(ds.runs) == 10
     by_model = {}
     for r in ds.runs:
-        by_model.setdefault(r["model_id"], set()).add(f"{r['gpu_count']}x{r['gpu']}")
+        by_model.setdefault(r.model_id, set()).add(f"{r.gpu_count}x{r.gpu}")
     assert by_model == {
         "meta-llama/Meta-Llama-3.1-70B-Instruct": {"8xA30", "4xRTX A6000", "4xL40", "2xA100 SXM4", "2xH100 PCIe"},
         "meta-llama/Meta-Llama-3-70B-Instruct": {"4xRTX A6000", "4xL40", "2xA100 PCIe", "2xA100 SXM4",
@@ -57,9 +58,9 @@ def test_every_published_average_is_in_results(ds, source_rows):
         run = run_for(ds, row["model"], row["config"])
         batch = int(row["batch_size"])
         for column, metric in METRICS.items():
-            assert values[(run["run_id"], batch, metric, "avg")] == float(row[column]), (row["config"], column)
+            assert values[(run.run_id, batch, metric, "avg")] == float(row[column]), (row["config"], column)
         # The post's tool predates TGI 2.4.1: prefill "tokens/secs" are sequences/s; x 10 prompt tokens.
-        assert values[(run["run_id"], batch, "prefill_throughput_tok_per_s", "avg")] == pytest.approx(
+        assert values[(run.run_id, batch, "prefill_throughput_tok_per_s", "avg")] == pytest.approx(
             float(row["prefill_throughput_avg_seq_per_s"]) * 10)
     assert len(ds.results) == len(source_rows) * 6
     assert {r["stat"] for r in ds.results} == {"avg"}  # only averages were transcribed
@@ -68,19 +69,19 @@ def test_every_published_average_is_in_results(ds, source_rows):
 def test_provenance_and_prices(ds, source_rows):
     for row in source_rows:
         run = run_for(ds, row["model"], row["config"])
-        assert run["source"] == "transcribed"
-        assert run["source_url"] == row["source_url"]
-        assert run["num_shard"] == int(row["num_shard"])
-        assert (run["sequence_length"], run["decode_length"], run["n_runs"], run["warmups"]) == (10, 8, 10, 1)
-        assert run["batch_sizes"] == [1, 2, 4, 8, 16, 32]
-        assert run["tokenizer"] == "meta-llama/Meta-Llama-3-70B-Instruct"
-        assert run["image"] == "ghcr.io/huggingface/text-generation-inference:latest"
-        assert run["engine_version"] is None and run["dtype"] is None  # not stated in the post
+        assert run.source == "transcribed"
+        assert run.source_url == row["source_url"]
+        assert run.num_shard == int(row["num_shard"])
+        assert (run.sequence_length, run.decode_length, run.n_runs, run.warmups) == (10, 8, 10, 1)
+        assert run.batch_sizes == (1, 2, 4, 8, 16, 32)
+        assert run.tokenizer == "meta-llama/Meta-Llama-3-70B-Instruct"
+        assert run.image == "ghcr.io/huggingface/text-generation-inference:latest"
+        assert run.engine_version is None and run.dtype is None  # not stated in the post
         if row["price_usd_per_hr"]:
-            assert run["price_usd_per_hr"] == float(row["price_usd_per_hr"])
-            assert run["price_date"] == "2024-08-01"
+            assert run.price_usd_per_hr == float(row["price_usd_per_hr"])
+            assert run.price_date == "2024-08-01"
         else:
-            assert run["price_usd_per_hr"] is None  # "N/A" in the post: unknown, never zero
+            assert run.price_usd_per_hr is None  # "N/A" in the post: unknown, never zero
     a100_sxm = [p for p in ds.prices if p["gpu"] == "A100 SXM4"]
     assert a100_sxm == []
     assert {(p["gpu"], p["gpu_count"], p["price_usd_per_hr"]) for p in ds.prices} == {
@@ -88,13 +89,15 @@ def test_provenance_and_prices(ds, source_rows):
 
 
 def test_raw_sources_are_kept_unchanged(ds):
-    for run in ds.runs:
-        assert (ROOT / "data" / run["raw_path"]).read_bytes() == SOURCE.read_bytes()
-    assert (ROOT / "data/raw/reference/gpu_specs.csv").read_bytes() == (SHARED / "gpu_specs.csv").read_bytes()
+    # data/raw holds the source tables themselves (only scripts/refresh-reference-copies.sh changes them): every run
+    # points at its table, and the meta file kept beside it is the one scripts/bundle-data.sh imports with.
+    assert {ROOT / "data" / run.raw_path for run in ds.runs} == {SOURCE}
+    meta = "massed_compute_2024_tgi_llama70b.meta.yaml"
+    assert (SOURCE.parent / meta).read_bytes() == (ROOT / "scripts" / "bundled" / meta).read_bytes()
 
 
 def test_gpu_specs_copied_with_not_supported_as_empty(ds):
-    with open(SHARED / "gpu_specs.csv", newline="") as f:
+    with open(SPECS, newline="") as f:
         source = list(csv.DictReader(f))
     assert [s["gpu"] for s in ds.gpu_specs] == [s["gpu"] for s in source]
     for mine, theirs in zip(ds.gpu_specs, source):

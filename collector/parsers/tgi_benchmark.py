@@ -1,6 +1,6 @@
 """Parse what `text-generation-benchmark` prints when it quits: up to three Markdown tables.
 
-Facts this parser relies on (see shared/docs/tgi-benchmark.md):
+Facts this parser relies on (see docs/reference/tgi-benchmark.md):
 - Tables: parameters (`| Parameter | Value |`), latency (`| Step | Batch Size | Average | Lowest | Highest | p50 |
   p90 | p99 |`) and throughput (`| Step | Batch Size | Average | Lowest | Highest |`). Any may be missing from a paste.
 - In the latency and throughput tables equal vertically adjacent cells are merged: a blank cell repeats the cell
@@ -18,8 +18,11 @@ import math
 import re
 import statistics
 from dataclasses import dataclass, field
+from typing import Mapping
 
-from collector.errors import GpubenchError
+from collector.data.errors import GpubenchError
+from collector.data.schema import UNRELIABLE_STATS
+from collector.data.units import prefill_seq_per_s, prefill_tok_per_s
 
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL/ST), and two-byte escapes (ESC 7, ESC =, ESC ( B ...).
 ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[@-Z\\-_=>78])")
@@ -31,7 +34,7 @@ SEPARATOR = re.compile(r"^\|(?:\s*:?-+:?\s*\|)+$")
 PARAMETER_HEADER = ("Parameter", "Value")
 LATENCY_HEADER = ("Step", "Batch Size", "Average", "Lowest", "Highest", "p50", "p90", "p99")
 THROUGHPUT_HEADER = ("Step", "Batch Size", "Average", "Lowest", "Highest")
-STAT_OF_COLUMN = {"Average": "avg", "Lowest": "min", "Highest": "max", "p50": "p50", "p90": "p90", "p99": "p99"}
+STAT_OF_COLUMN = {"Average": "avg", "Lowest": "min", "Highest": "max", **{p: p for p in UNRELIABLE_STATS}}
 
 LATENCY_METRICS = {
     "Prefill": "prefill_latency_ms",
@@ -40,23 +43,54 @@ LATENCY_METRICS = {
 }
 THROUGHPUT_STEPS = ("Prefill", "Decode")
 
-# Parameter rows -> (field name, kind). Kinds: str, int, float, bool; Option<..> values print as Some(x) / None.
-PARAMETERS = {
-    "Model": ("tokenizer", "str"),
-    "Sequence Length": ("sequence_length", "int"),
-    "Decode Length": ("decode_length", "int"),
-    "Top N Tokens": ("top_n_tokens", "int"),
-    "N Runs": ("n_runs", "int"),
-    "Warmups": ("warmups", "int"),
-    "Temperature": ("temperature", "float"),
-    "Top K": ("top_k", "int"),
-    "Top P": ("top_p", "float"),
-    "Typical P": ("typical_p", "float"),
-    "Repetition Penalty": ("repetition_penalty", "float"),
-    "Frequency Penalty": ("frequency_penalty", "float"),
-    "Watermark": ("watermark", "bool"),
-    "Do Sample": ("do_sample", "bool"),
-}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One parameter of text-generation-benchmark: its run column, its row in the tool's parameter table, its flag."""
+
+    name: str  # the column of runs.csv
+    label: str  # the row label in the printed parameter table
+    flag: str  # the command-line flag
+    type: str  # str | int | float | bool (a bool is a flag without value); Option<..> prints as Some(x) / None
+
+
+# The tool's whole vocabulary, in the order of its parameter table. Parser, importer, collector and site all read it.
+PARAMETERS = (
+    Parameter("tokenizer", "Model", "--tokenizer-name", "str"),
+    Parameter("sequence_length", "Sequence Length", "--sequence-length", "int"),
+    Parameter("decode_length", "Decode Length", "--decode-length", "int"),
+    Parameter("top_n_tokens", "Top N Tokens", "--top-n-tokens", "int"),
+    Parameter("n_runs", "N Runs", "--runs", "int"),
+    Parameter("warmups", "Warmups", "--warmups", "int"),
+    Parameter("temperature", "Temperature", "--temperature", "float"),
+    Parameter("top_k", "Top K", "--top-k", "int"),
+    Parameter("top_p", "Top P", "--top-p", "float"),
+    Parameter("typical_p", "Typical P", "--typical-p", "float"),
+    Parameter("repetition_penalty", "Repetition Penalty", "--repetition-penalty", "float"),
+    Parameter("frequency_penalty", "Frequency Penalty", "--frequency-penalty", "float"),
+    Parameter("watermark", "Watermark", "--watermark", "bool"),
+    Parameter("do_sample", "Do Sample", "--do-sample", "bool"),
+)
+PARAMETER_BY_LABEL = {p.label: p for p in PARAMETERS}
+BATCH_SIZE_FLAG = "--batch-size"
+REVISION_FLAG = "--revision"
+
+
+def parameter_flags(values: Mapping[str, object]) -> list[list[str]]:
+    """The flags for the given parameter values (run columns), one [flag, value] or [flag] per set parameter, in
+    the tool's order; None means the tool's default and gives no flag."""
+    flags = []
+    for p in PARAMETERS:
+        value = values.get(p.name)
+        if value is None or (p.type == "bool" and not value):
+            continue
+        if p.type == "bool":
+            flags.append([p.flag])
+        else:
+            flags.append([p.flag, format(value, "g") if isinstance(value, float) else str(value)])
+    return flags
+
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024  # real outputs are a few kB; captures with screen updates a few MB at most
 
@@ -73,6 +107,15 @@ class ParsedBenchmark:
     prefill_throughput_formula: str | None = None  # "seq_per_s" | "tok_per_s" | None (unknown)
     tables: list[str] = field(default_factory=list)  # which tables were found: parameters, latency, throughput
     warnings: list[str] = field(default_factory=list)
+
+    def to_document(self) -> dict:
+        """The JSON document of `gpubench parse --format json`: everything parsed, each row marked reliable or not."""
+        return {
+            "file": self.path, "tool": "text-generation-benchmark", "parameters": self.parameters,
+            "tables": self.tables, "batch_sizes": self.batch_sizes, "failed_batch_sizes": self.failed_batch_sizes,
+            "prefill_throughput_formula": self.prefill_throughput_formula, "warnings": self.warnings,
+            "rows": [{**r, "reliable": r["stat"] not in UNRELIABLE_STATS} for r in self.rows],
+        }
 
 
 @dataclass
@@ -229,11 +272,11 @@ def parse_parameters(table: _Table, path: str) -> tuple[dict[str, object], list[
     params: dict[str, object] = {}
     warnings = []
     for line, (name, value) in table.rows:
-        if name not in PARAMETERS:
+        if name not in PARAMETER_BY_LABEL:
             warnings.append(f"{path}:{line}: unknown parameter {name!r} ignored")
             continue
-        key, kind = PARAMETERS[name]
-        params[key] = _parameter_value(value, kind, path=path, line=line, name=name)
+        p = PARAMETER_BY_LABEL[name]
+        params[p.name] = _parameter_value(value, p.type, path=path, line=line, name=name)
     return params, warnings
 
 
@@ -356,7 +399,7 @@ def parse_tgi_benchmark(
     result.batch_sizes = list(dict.fromkeys(batches))
     failed = {r["batch_size"] for r in rows if r["value"] is None and r["stat"] == "avg"}
     result.failed_batch_sizes = [b for b in result.batch_sizes if b in failed]
-    if any(r["stat"] in ("p50", "p90", "p99") for r in rows):
+    if any(r["stat"] in UNRELIABLE_STATS for r in rows):
         result.warnings.append(f"{path}: p50/p90/p99 are kept but not trustworthy (the tool reads them from "
                                "partly sorted samples); rank on avg, min and max only")
     return result
@@ -369,10 +412,10 @@ def _throughput_metrics(step: str, value: float | None, formula: str | None, seq
     if formula == "seq_per_s":
         yield "prefill_throughput_seq_per_s", value
         if seq_len:
-            yield "prefill_throughput_tok_per_s", None if value is None else round(value * seq_len, 6)
+            yield "prefill_throughput_tok_per_s", prefill_tok_per_s(value, seq_len)
     elif formula == "tok_per_s":
         if seq_len:
-            yield "prefill_throughput_seq_per_s", None if value is None else round(value / seq_len, 6)
+            yield "prefill_throughput_seq_per_s", prefill_seq_per_s(value, seq_len)
         yield "prefill_throughput_tok_per_s", value
 
 

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from collector import store
-from collector.errors import GpubenchError
-from collector.importing import validated_run
-from collector.schema import SCHEMA_VERSION
+from collector.data import store
+from collector.data.errors import GpubenchError
+from collector.data.records import new_run
+from collector.data.schema import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(run_id: str, **extra) -> dict:
-    return validated_run({"run_id": run_id, "source": "imported", "gpu": "H100 SXM", "gpu_count": 8,
+    return new_run({"run_id": run_id, "source": "imported", "gpu": "H100 SXM", "gpu_count": 8,
                           "engine": "tgi", **extra}, where="test")
 
 
@@ -33,7 +33,7 @@ def test_round_trip_keeps_values_and_unknowns(tmp_path):
     store.add(tmp_path, [r], rows)
     ds = store.load(tmp_path)
     assert ds.runs == [r]
-    assert ds.runs[0]["host"] is None and ds.runs[0]["gpu_memory_mib"] is None
+    assert ds.runs[0].host is None and ds.runs[0].gpu_memory_mib is None
     assert ds.results == rows
     line = (tmp_path / "results.csv").read_text().splitlines()[-1]
     assert line == "a1,4,prefill_latency_ms,avg,"  # unknown stays empty, never zero
@@ -45,7 +45,7 @@ def test_merge_never_loses_or_duplicates(tmp_path):
     report = store.add(tmp_path, [run("a1"), run("b2")], results("a1", (1, 2, 4)) + results("b2"))
     assert report.added == ["b2"] and report.skipped == ["a1"]
     ds = store.load(tmp_path)
-    assert [r["run_id"] for r in ds.runs] == ["a1", "b2"]
+    assert [r.run_id for r in ds.runs] == ["a1", "b2"]
     assert len(ds.results) == 4  # a1's first two results kept as they were; b2's two added
     again = store.add(tmp_path, [run("a1"), run("b2")], results("a1") + results("b2"))
     assert again.added == [] and (tmp_path / "runs.csv").read_text().count("\n") == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import markdown
 
+from collector.data.records import new_run
 from site_src import commands
 from site_src import model_info as mi
 from site_src.dataset import GpuSpec, match_spec
@@ -50,6 +51,8 @@ def test_commands_spell_out_every_recorded_parameter():
            "launcher_args": "--sharded true --num-shard 4 --max-input-tokens 4096", "num_shard": 4,
            "tokenizer": None, "batch_sizes": [1, 8], "sequence_length": 512, "decode_length": 128, "n_runs": 5,
            "warmups": 2, "temperature": 0.7, "top_k": 50, "do_sample": True, "watermark": False}
+    run = new_run({"run_id": "r1", "source": "imported", "gpu": "MI250", "gpu_count": 4, "engine": "tgi", **run},
+                  where="test")
     server = commands.server_command(run)
     assert "--device /dev/kfd --device /dev/dri" in server and "--gpus" not in server
     assert "-e HF_TOKEN=$token" in server

@@ -1,6 +1,6 @@
 """The data store: data/ as versioned CSV files plus the raw outputs they came from.
 
-Layout (schema version in ``data/SCHEMA_VERSION``; columns in ``collector.schema``)::
+Layout (schema version in ``data/SCHEMA_VERSION``; columns in ``collector.data.schema``)::
 
     data/SCHEMA_VERSION   the schema version, one integer
     data/runs.csv         one row per benchmark run, with its provenance
@@ -18,31 +18,27 @@ results left by an interrupted write for a run that is not listed are ignored on
 from __future__ import annotations
 
 import contextlib
-import csv
-import datetime as dt
 import fcntl
-import io
-import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from collector.errors import GpubenchError
-from collector.schema import (
-    RESULT_COLUMNS,
+from collector.data.errors import GpubenchError
+from collector.data.records import Run
+from collector.data.schema import (
+    GPU_SPECS_CSV,
+    PRICES_CSV,
+    RESULTS_CSV,
+    RUNS_CSV,
     SCHEMA_VERSION,
     TABLES,
     VERSION_FILE,
-    Column,
     column_names,
 )
+from collector.data.tables import Record, read_table, table_bytes, write_atomic
 
-DEFAULT_DATA_DIR = Path("data")
 LOCK_FILE = ".lock"
-
-Record = dict[str, object]
 
 
 @dataclass
@@ -50,7 +46,7 @@ class Dataset:
     """Everything in data/, validated. Values are Python objects; unknown values are None."""
 
     root: Path
-    runs: list[Record] = field(default_factory=list)
+    runs: list[Run] = field(default_factory=list)
     results: list[Record] = field(default_factory=list)
     prices: list[Record] = field(default_factory=list)
     gpu_specs: list[Record] = field(default_factory=list)
@@ -69,12 +65,8 @@ class Dataset:
                     df[col.name] = df[col.name].astype("float64")
             return df
 
-        return (
-            frame(self.runs, "runs.csv"),
-            frame(self.results, "results.csv"),
-            frame(self.prices, "prices.csv"),
-            frame(self.gpu_specs, "gpu_specs.csv"),
-        )
+        return (frame([r.to_row() for r in self.runs], RUNS_CSV), frame(self.results, RESULTS_CSV),
+                frame(self.prices, PRICES_CSV), frame(self.gpu_specs, GPU_SPECS_CSV))
 
 
 @dataclass
@@ -87,120 +79,7 @@ class AddReport:
 # ---------------------------------------------------------------- values
 
 
-def parse_value(text: str, col: Column, *, path: str, line: int) -> object:
-    """Turn one CSV cell into a Python value, or raise an error naming the file, line and column."""
-    text = text.strip()
-    if text == "":
-        if col.type == "intlist":
-            return []
-        if col.required:
-            raise GpubenchError(f"column {col.name}: a value is required", path=path, line=line)
-        return None
-
-    def bad(what: str) -> GpubenchError:
-        return GpubenchError(f"column {col.name}: {text!r} is not {what}", path=path, line=line)
-
-    if col.type == "int":
-        try:
-            return int(text)
-        except ValueError:
-            raise bad("a whole number") from None
-    if col.type == "float":
-        try:
-            value = float(text)
-        except ValueError:
-            raise bad("a number (units belong in the column name, not the cell)") from None
-        if not math.isfinite(value):
-            raise bad("a finite number (leave the cell empty when unknown)")
-        return value
-    if col.type == "bool":
-        if text not in ("true", "false"):
-            raise bad("true or false")
-        return text == "true"
-    if col.type == "date":
-        try:
-            dt.date.fromisoformat(text)
-        except ValueError:
-            raise bad("a date (YYYY-MM-DD)") from None
-        return text
-    if col.type == "datetime":
-        try:
-            dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise bad("an ISO 8601 date or time") from None
-        return text
-    if col.type == "intlist":
-        try:
-            return [int(x) for x in text.split()]
-        except ValueError:
-            raise bad("whole numbers separated by spaces") from None
-    if col.type == "enum":
-        if text not in col.choices:
-            raise bad("one of " + ", ".join(col.choices))
-        return text
-    return text
-
-
-def format_value(value: object) -> str:
-    """The CSV text of a value: empty for unknown, compact numbers, space-separated lists."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return format(value, ".10g")
-    if isinstance(value, (list, tuple)):
-        return " ".join(str(v) for v in value)
-    return str(value)
-
-
 # ---------------------------------------------------------------- reading
-
-
-def read_table(path: Path, table: str, *, display: str | None = None) -> list[Record]:
-    """Read and validate one CSV file of the schema. Columns may come in any order; all must be there."""
-    display = display or str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise GpubenchError("file is missing; restore it from git (git checkout -- data/)", path=display) from None
-    except UnicodeDecodeError:
-        raise GpubenchError("not UTF-8 text", path=display) from None
-    return read_table_text(text, table, display=display)
-
-
-def read_table_text(text: str, table: str, *, display: str, missing_marks: tuple[str, ...] = ()) -> list[Record]:
-    """Validate CSV text against a table of the schema; cells equal to one of `missing_marks` count as empty."""
-    columns = {c.name: c for c in TABLES[table]}
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if not header:
-        raise GpubenchError("empty file: expected a header line", path=display, line=1)
-    header = [h.strip() for h in header]
-    missing = [c for c in columns if c not in header]
-    unknown = [h for h in header if h not in columns]
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append("missing column(s) " + ", ".join(missing))
-        if unknown:
-            parts.append("unknown column(s) " + ", ".join(unknown))
-        raise GpubenchError("; ".join(parts), path=display, line=1)
-    rows: list[Record] = []
-    for cells in reader:
-        line = reader.line_num
-        if not cells or all(not c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            raise GpubenchError(f"{len(cells)} cells where the header has {len(header)}", path=display, line=line)
-        row: Record = {name: parse_value("" if cell.strip() in missing_marks else cell, columns[name],
-                                         path=display, line=line)
-                       for name, cell in zip(header, cells)}
-        row["_line"] = line
-        rows.append(row)
-    return rows
 
 
 def read_schema_version(root: Path) -> int | None:
@@ -214,7 +93,7 @@ def read_schema_version(root: Path) -> int | None:
         raise GpubenchError(f"{text[:40]!r} is not a schema version number", path=str(path), line=1) from None
 
 
-def load(root: Path = DEFAULT_DATA_DIR) -> Dataset:
+def load(root: Path) -> Dataset:
     """Load and validate data/. Raises GpubenchError naming the file and line of the first problem."""
     root = Path(root)
     version = read_schema_version(root)
@@ -229,26 +108,27 @@ def load(root: Path = DEFAULT_DATA_DIR) -> Dataset:
             f"data schema version {version} is not the one this gpubench knows ({SCHEMA_VERSION}): {advice}",
             path=str(root / VERSION_FILE), line=1)
     ds = Dataset(root=root)
-    ds.runs = read_table(root / "runs.csv", "runs.csv")
-    ds.results = read_table(root / "results.csv", "results.csv")
-    ds.prices = read_table(root / "prices.csv", "prices.csv")
-    ds.gpu_specs = read_table(root / "gpu_specs.csv", "gpu_specs.csv")
-    _check_consistency(ds)
-    for table in (ds.runs, ds.results, ds.prices, ds.gpu_specs):
+    run_rows = read_table(root / RUNS_CSV, RUNS_CSV)
+    ds.results = read_table(root / RESULTS_CSV, RESULTS_CSV)
+    ds.prices = read_table(root / PRICES_CSV, PRICES_CSV)
+    ds.gpu_specs = read_table(root / GPU_SPECS_CSV, GPU_SPECS_CSV)
+    _check_consistency(ds, run_rows)
+    for table in (run_rows, ds.results, ds.prices, ds.gpu_specs):
         for row in table:
             row.pop("_line", None)
+    ds.runs = [Run.from_row(row) for row in run_rows]
     return ds
 
 
-def _check_consistency(ds: Dataset) -> None:
-    runs_path = str(ds.root / "runs.csv")
-    results_path = str(ds.root / "results.csv")
-    run_ids: set[str] = set()
-    for row in ds.runs:
+def _check_consistency(ds: Dataset, run_rows: list[Record]) -> None:
+    runs_path = str(ds.root / RUNS_CSV)
+    results_path = str(ds.root / RESULTS_CSV)
+    run_ids: set[object] = set()
+    for row in run_rows:
         if row["run_id"] in run_ids:
             raise GpubenchError(f"run_id {row['run_id']} appears twice", path=runs_path, line=row["_line"])
-        run_ids.add(row["run_id"])  # type: ignore[arg-type]
-        if row["gpu_count"] is not None and row["gpu_count"] < 1:  # type: ignore[operator]
+        run_ids.add(row["run_id"])
+        if isinstance(row["gpu_count"], int) and row["gpu_count"] < 1:
             raise GpubenchError("column gpu_count: must be at least 1", path=runs_path, line=row["_line"])
     seen: set[tuple] = set()
     kept = []
@@ -261,7 +141,7 @@ def _check_consistency(ds: Dataset) -> None:
         if key in seen:
             raise GpubenchError("the same run, batch size, metric and stat appear twice",
                                 path=results_path, line=row["_line"])
-        if row["batch_size"] < 1:  # type: ignore[operator]
+        if isinstance(row["batch_size"], int) and row["batch_size"] < 1:
             raise GpubenchError("column batch_size: must be at least 1", path=results_path, line=row["_line"])
         seen.add(key)
         kept.append(row)
@@ -272,32 +152,6 @@ def _check_consistency(ds: Dataset) -> None:
 
 
 # ---------------------------------------------------------------- writing
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a file so that readers see either the old or the new content, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def table_bytes(rows: Iterable[Record], table: str) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    names = column_names(table)
-    writer.writerow(names)
-    for row in rows:
-        writer.writerow([format_value(row.get(name)) for name in names])
-    return out.getvalue().encode("utf-8")
 
 
 @contextlib.contextmanager
@@ -353,7 +207,7 @@ def _empty_dataset(root: Path) -> Dataset:
 
 def add(
     root: Path,
-    runs: list[Record],
+    runs: list[Run],
     results: list[Record],
     *,
     raw_files: dict[str, bytes] | None = None,
@@ -366,15 +220,15 @@ def add(
     report = AddReport()
     with locked(root):
         ds = _empty_dataset(root)
-        known = {r["run_id"] for r in ds.runs}
+        known = {r.run_id for r in ds.runs}
         new_runs = []
         for run in runs:
-            if run["run_id"] in known:
-                report.skipped.append(str(run["run_id"]))
+            if run.run_id in known:
+                report.skipped.append(run.run_id)
             else:
-                known.add(run["run_id"])
+                known.add(run.run_id)
                 new_runs.append(run)
-                report.added.append(str(run["run_id"]))
+                report.added.append(run.run_id)
         new_ids = set(report.added)
         merged_results = ds.results + [r for r in results if r["run_id"] in new_ids]
 
@@ -393,10 +247,10 @@ def add(
             if not target.exists():
                 write_atomic(target, data)
         write_atomic(root / VERSION_FILE, f"{SCHEMA_VERSION}\n".encode())
-        write_atomic(root / "gpu_specs.csv", table_bytes(specs, "gpu_specs.csv"))
-        write_atomic(root / "prices.csv", table_bytes(merged_prices, "prices.csv"))
-        write_atomic(root / "results.csv", table_bytes(merged_results, "results.csv"))
-        write_atomic(root / "runs.csv", table_bytes(ds.runs + new_runs, "runs.csv"))
+        rows = {GPU_SPECS_CSV: specs, PRICES_CSV: merged_prices, RESULTS_CSV: merged_results,
+                RUNS_CSV: [r.to_row() for r in ds.runs + new_runs]}
+        for table in TABLES:  # runs.csv last: the commit point
+            write_atomic(root / table, table_bytes(rows[table], table))
     return report
 
 
@@ -405,7 +259,4 @@ def result_rows(run_id: str, rows: Iterable[Record]) -> list[Record]:
     return [{"run_id": run_id, **{k: r[k] for k in ("batch_size", "metric", "stat", "value")}} for r in rows]
 
 
-__all__ = [
-    "AddReport", "Dataset", "GpubenchError", "RESULT_COLUMNS", "add", "load", "locked", "read_table",
-    "result_rows", "table_bytes", "write_atomic",
-]
+__all__ = ["AddReport", "Dataset", "add", "collect_lock", "load", "locked", "result_rows"]

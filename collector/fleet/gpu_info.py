@@ -7,7 +7,7 @@ import io
 import re
 from dataclasses import dataclass
 
-from collector.errors import GpubenchError
+from collector.data.errors import GpubenchError
 
 QUERY = ["nvidia-smi", "--query-gpu=index,name,memory.total,driver_version", "--format=csv,noheader,nounits"]
 CUDA_VERSION = re.compile(r"CUDA Version:\s*([0-9.]+)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import uuid
@@ -12,15 +11,16 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.live import Live
-from rich.table import Table
 
-from collector import store, tgi
-from collector.hostrun import CollectContext, HostStatus, Secrets, plan_key, run_host, run_key
-from collector.inventory import Host
-from collector.remote import SshOptions, connect
-
-PHASE_STYLE = {"done": "green", "failed": "red", "cancelled": "yellow", "skipped": "dim"}
-
+from collector import settings
+from collector.data import store
+from collector.data.schema import RUNS_CSV
+from collector.engines import tgi
+from collector.data.records import Run, resume_key
+from collector.fleet.display import status_table
+from collector.fleet.hostrun import CollectContext, HostStatus, Secrets, planned_run, run_host
+from collector.fleet.inventory import Host
+from collector.fleet.ssh import SshOptions, connect
 
 @dataclass
 class FleetResult:
@@ -31,36 +31,21 @@ class FleetResult:
         return all(s.phase in ("done", "skipped") for s in self.statuses)
 
 
-def status_table(statuses: list[HostStatus], title: str = "gpubench collect") -> Table:
-    table = Table(title=title, title_justify="left", expand=False)
-    table.add_column("host")
-    table.add_column("phase")
-    table.add_column("elapsed", justify="right")
-    table.add_column("last message", overflow="ellipsis", no_wrap=True, max_width=100)
-    for s in statuses:
-        style = PHASE_STYLE.get(s.phase, "cyan")
-        message = s.error or s.message
-        if s.leftover:
-            message = f"{message} | {s.leftover}"
-        table.add_row(s.name, f"[{style}]{s.phase}[/]", f"{s.elapsed:6.0f}s", message, )
-    return table
-
-
 def run_all(hosts: list[Host], *, data_dir: Path, logs_dir: Path, ssh: SshOptions, resume: bool = False,
             concurrency: int = 16, console: Console | None = None, token: str | None = None) -> FleetResult:
     """Benchmark every host in parallel. One host's failure never stops the others; Ctrl-C stops all of them,
     and each removes its container before the command returns."""
     console = console or Console()
-    token = token if token is not None else (os.environ.get("HF_TOKEN") or os.environ.get("HUGGING_FACE_HUB_TOKEN"))
+    token = token if token is not None else settings.hf_token()
     secrets = Secrets(token)
     ctx = CollectContext(data_dir=data_dir, logs_dir=logs_dir, ssh=ssh, session=uuid.uuid4().hex, token=token,
                          secrets=secrets, cancel=threading.Event())
     statuses = [HostStatus(h.name) for h in hosts]
     todo = list(zip(hosts, statuses))
     if resume:
-        done_keys = {run_key(r) for r in _existing_runs(data_dir)}
+        done_keys = {resume_key(r) for r in _existing_runs(data_dir)}
         for host, status in todo:
-            if plan_key(host) in done_keys:
+            if resume_key(planned_run(host)) in done_keys:
                 status.phase, status.message, status.finished = "skipped", "already in data/ (--resume)", \
                     status.started
         todo = [(h, s) for h, s in todo if s.phase != "skipped"]
@@ -93,8 +78,8 @@ def run_all(hosts: list[Host], *, data_dir: Path, logs_dir: Path, ssh: SshOption
     return FleetResult(statuses)
 
 
-def _existing_runs(data_dir: Path) -> list[store.Record]:
-    if not (data_dir / "runs.csv").exists():
+def _existing_runs(data_dir: Path) -> list[Run]:
+    if not (data_dir / RUNS_CSV).exists():
         return []
     return store.load(data_dir).runs
 

@@ -10,10 +10,10 @@ import json
 import re
 from dataclasses import dataclass
 
-from collector.errors import GpubenchError
-from collector.gpu_info import QUERY, GpuInventory, parse_gpu_query
-from collector.inventory import Host
-from collector.remote import run
+from collector.data.errors import GpubenchError
+from collector.fleet.gpu_info import QUERY, GpuInventory, parse_gpu_query
+from collector.fleet.inventory import Host
+from collector.fleet.ssh import run
 
 SCRIPT = r"""
 cache=$1 host=$2 image=$3 mode=$4

@@ -13,8 +13,8 @@ from pathlib import Path
 import paramiko
 from fabric import Config, Connection
 
-from collector.errors import GpubenchError
-from collector.inventory import SSH_TARGET, Host
+from collector.data.errors import GpubenchError
+from collector.fleet.inventory import SSH_TARGET, Host
 
 # paramiko logs every refused port-forward while the server starts ("Secsh channel open FAILED"): expected, noise.
 logging.getLogger("paramiko").setLevel(logging.CRITICAL)

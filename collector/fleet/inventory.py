@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from collector.errors import GpubenchError
+from collector.data.errors import GpubenchError
 
 DEFAULT_IMAGE = "ghcr.io/huggingface/text-generation-inference:3.3.5"
 PULL_POLICIES = ("missing", "always", "never")

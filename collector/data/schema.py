@@ -116,11 +116,13 @@ GPU_SPEC_COLUMNS: tuple[Column, ...] = (
     Column("source_url", "str", "Where the figures were read (nominal datasheet values)."),
 )
 
+RUNS_CSV, RESULTS_CSV, PRICES_CSV, GPU_SPECS_CSV = "runs.csv", "results.csv", "prices.csv", "gpu_specs.csv"
+# In write order: runs.csv last, as the commit point of a write.
 TABLES: dict[str, tuple[Column, ...]] = {
-    "runs.csv": RUN_COLUMNS,
-    "results.csv": RESULT_COLUMNS,
-    "prices.csv": PRICE_COLUMNS,
-    "gpu_specs.csv": GPU_SPEC_COLUMNS,
+    GPU_SPECS_CSV: GPU_SPEC_COLUMNS,
+    PRICES_CSV: PRICE_COLUMNS,
+    RESULTS_CSV: RESULT_COLUMNS,
+    RUNS_CSV: RUN_COLUMNS,
 }
 
 

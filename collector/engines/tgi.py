@@ -15,13 +15,15 @@ from dataclasses import dataclass
 
 from fabric import Connection
 
-from collector.errors import GpubenchError
-from collector.inventory import Host
-from collector.remote import command, http_get, http_json, run
-from collector.screen import BenchmarkScreen
+from collector.settings import TOKEN_ENVS
+
+from collector.data.errors import GpubenchError
+from collector.parsers.tgi_benchmark import BATCH_SIZE_FLAG, REVISION_FLAG, parameter_flags
+from collector.fleet.inventory import Host
+from collector.fleet.ssh import command, http_get, http_json, run
+from collector.fleet.screen import BenchmarkScreen
 
 LABEL = "gpubench"
-TOKEN_VARS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN")
 READY_POLL_S = (0.25, 2.0)  # first and longest wait between /health polls: quick for fast starts, calm for 70B
 LOG_TAIL_LINES = 200
 
@@ -96,7 +98,7 @@ def docker_run_args(host: Host, name: str, session: str) -> list[str]:
         args += ["--network", "host"]
     else:
         args += ["--publish", f"127.0.0.1:{host.port}:80"]
-    for var in TOKEN_VARS:
+    for var in TOKEN_ENVS:
         args += ["--env", var]
     return args + [host.image] + launcher_args(host)
 
@@ -192,13 +194,14 @@ def state_and_last_log_line(conn: Connection, name: str) -> tuple[dict | None, s
 
 def benchmark_args(host: Host) -> list[str]:
     b = host.benchmark
-    args = ["text-generation-benchmark", "--tokenizer-name", host.model]
+    args = ["text-generation-benchmark"]
     if host.revision:
-        args += ["--revision", host.revision]
+        args += [REVISION_FLAG, host.revision]
     for size in b.batch_sizes:
-        args += ["--batch-size", str(size)]
-    return args + ["--sequence-length", str(b.sequence_length), "--decode-length", str(b.decode_length),
-                   "--runs", str(b.runs), "--warmups", str(b.warmups)]
+        args += [BATCH_SIZE_FLAG, str(size)]
+    values = {"tokenizer": host.model, "sequence_length": b.sequence_length, "decode_length": b.decode_length,
+              "n_runs": b.runs, "warmups": b.warmups}
+    return args + [part for flag in parameter_flags(values) for part in flag]
 
 
 @dataclass
