@@ -11,6 +11,7 @@ from pathlib import Path
 from collector import __version__, settings
 from collector.data.errors import GpubenchError
 
+
 def data_options() -> argparse.ArgumentParser:
     """The --data option every command that reads or writes data/ shares."""
     parent = argparse.ArgumentParser(add_help=False)
@@ -43,8 +44,8 @@ def non_negative_float(text: str) -> float:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from collector.parsers.tgi_benchmark import parse_tgi_benchmark
     from collector.data.values import format_value
+    from collector.parsers.tgi_benchmark import parse_tgi_benchmark
 
     parsed = []
     for path in args.files:
@@ -71,7 +72,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _read(path: Path) -> bytes:
-    from collector.parsers.tgi_benchmark import read_output
+    from collector.parsers.text_input import read_output
 
     return read_output(path)
 
@@ -165,8 +166,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    from collector.fleet.parallel import cleanup_all
     from collector.fleet.inventory import load_inventory, select_hosts
+    from collector.fleet.parallel import cleanup_all
 
     hosts = select_hosts(load_inventory(args.inventory), args.hosts)
     failed = False

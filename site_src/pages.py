@@ -9,7 +9,6 @@ from collections import Counter
 from dataclasses import dataclass
 
 from collector.data import schema
-
 from site_src import analysis as an
 from site_src import charts, commands
 from site_src.dataset import SCREEN_METRICS, ModelData, Series, SiteData
@@ -206,6 +205,24 @@ def _one(values: set):
     return next(iter(values)) if len(values) == 1 else None
 
 
+def _setup_section(data: SiteData, s: Series, batches: list[int], empty: bool) -> dict:
+    """One GPU setup's section of a report: its four charts and its table of values."""
+    charts_ = []
+    if not empty:
+        for metric, title, unit, better in SCREEN_METRICS:
+            spec = charts.line_chart([(s.label, b, s.value(metric, b)) for b in batches], title=title,
+                                     unit=unit, colours=data.colour_scale([s.label]), height=170)
+            charts_.append((spec, short_caption(s, metric, title, unit, better)))
+    rows = []
+    for b in batches:
+        st = s.status(b)
+        rows.append({"batch": b, "status": st,
+                     "cells": [num(s.value(m, b)) if st == "ok" else st for m, *_ in SCREEN_METRICS]})
+    return {"s": s, "charts": charts_, "rows": rows, "colour": data.colours[s.label],
+            "price_per_gpu": usd(s.price / s.gpu_count, 3) if s.price is not None else None,
+            "url": s.run.source_url, "shard": s.run.num_shard or s.gpu_count}
+
+
 def report(data: SiteData, model: ModelData, *, empty: bool = False) -> Page:
     page = Page(report_path(model), model.name)
     r = Renderer(page, empty=empty)
@@ -215,25 +232,8 @@ def report(data: SiteData, model: ModelData, *, empty: bool = False) -> Page:
     w0 = weights[0] if weights else an.weights(model)
     assumed = any(w.precision.assumed for w in weights)
 
-    def colours(labels):
-        return data.colour_scale(labels)
-
-    sections = []
-    for s in model.series:
-        charts_ = []
-        if not empty:
-            for metric, title, unit, better in SCREEN_METRICS:
-                spec = charts.line_chart([(s.label, b, s.value(metric, b)) for b in batches], title=title,
-                                         unit=unit, colours=colours([s.label]), height=170)
-                charts_.append((spec, short_caption(s, metric, title, unit, better)))
-        rows = []
-        for b in batches:
-            st = s.status(b)
-            rows.append({"batch": b, "status": st,
-                         "cells": [num(s.value(m, b)) if st == "ok" else st for m, *_ in SCREEN_METRICS]})
-        sections.append({"s": s, "charts": charts_, "rows": rows, "colour": data.colours[s.label],
-                         "price_per_gpu": usd(s.price / s.gpu_count, 3) if s.price is not None else None,
-                         "url": s.run.source_url, "shard": s.run.num_shard or s.gpu_count})
+    colours = data.colour_scale
+    sections = [_setup_section(data, s, batches, empty) for s in model.series]
 
     comparison = []
     if not empty:

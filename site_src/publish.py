@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 from collector.data.errors import GpubenchError
-
 from site_src.serve import _config_path, check_data, load, site_env
 
 BRANCH = "gh-pages"

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Iterator
 
 from collector.data.errors import GpubenchError
-
-from collector.settings import DATA_ENV, SITE_URL_ENV, data_dir as default_data_dir
+from collector.settings import DATA_ENV, SITE_URL_ENV
+from collector.settings import data_dir as default_data_dir
 
 
 @contextlib.contextmanager

@@ -11,15 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from collector.data import store
-from collector.engines import tgi
-from collector.fleet import preflight
 from collector.data.errors import GpubenchError
 from collector.data.records import Run, content_id
 from collector.data.tables import write_atomic
-from collector.importers.runs import price_snapshot, tgi_run
+from collector.engines import tgi
+from collector.fleet import containers, preflight, terminal
 from collector.fleet.inventory import Host
-from collector.parsers.tgi_benchmark import parse_tgi_benchmark
+from collector.fleet.readiness import Cancelled, wait_until_ready
 from collector.fleet.ssh import SshOptions, connect
+from collector.importers.runs import price_snapshot, tgi_run
+from collector.parsers.tgi_benchmark import parse_tgi_benchmark
 
 PHASES = ("queued", "connecting", "preflight", "image", "starting", "loading", "benchmark", "saving", "cleanup",
           "done", "failed", "skipped", "cancelled")
@@ -85,7 +86,7 @@ def planned_run(host: Host) -> Run:
 class ServerOutcome:
     """What one server start gave back: the benchmark's capture and what the server told about itself."""
 
-    capture: tgi.BenchmarkCapture
+    capture: terminal.BenchmarkCapture
     info: dict
     log_text: str
     measured_at: str
@@ -113,9 +114,9 @@ class HostRun:
             self.status.notes.append(f"removed {removed} container(s) left by an earlier run")
         return facts
 
-    def image(self, facts: preflight.HostFacts) -> tgi.ImageInfo:
+    def image(self, facts: preflight.HostFacts) -> containers.ImageInfo:
         self.phase("image", self.host.image)
-        return tgi.ensure_image(self.conn, self.host, facts.image)
+        return containers.ensure_image(self.conn, self.host, facts.image)
 
     def serve_and_benchmark(self) -> ServerOutcome:
         """Start the server, wait until it is ready, run the benchmark; the container is removed whatever happens."""
@@ -125,25 +126,25 @@ class HostRun:
         log_text = ""
         try:
             self.phase("starting", name)
-            tgi.start_server(conn, host, name, ctx.session, ctx.token)
+            containers.start_server(conn, host, name, ctx.session, ctx.token)
             self.phase("loading", "waiting for /health")
-            info = tgi.wait_until_ready(conn, host, name, on_status=lambda m: self.phase("loading", m),
+            info = wait_until_ready(conn, host, name, on_status=lambda m: self.phase("loading", m),
                                         cancel=ctx.cancel)
             self.phase("benchmark", "starting text-generation-benchmark")
-            capture = tgi.run_benchmark(conn, host, name, on_status=lambda m: self.phase("benchmark", m),
+            capture = terminal.run_benchmark(conn, host, name, on_status=lambda m: self.phase("benchmark", m),
                                         cancel=ctx.cancel)
-            log_text = tgi.logs_tail(conn, name)
+            log_text = containers.logs_tail(conn, name)
         finally:
             if not log_text:
                 try:
-                    log_text = tgi.logs_tail(conn, name)
+                    log_text = containers.logs_tail(conn, name)
                 except Exception:  # the connection may be gone; the cleanup below says so
                     log_text = ""
             self.phase("cleanup", f"removing {name}")
             remove_with_retry(conn, host, name, ctx, self.status)
         return ServerOutcome(capture, info, log_text, measured_at)
 
-    def save(self, facts: preflight.HostFacts, image: tgi.ImageInfo, outcome: ServerOutcome) -> None:
+    def save(self, facts: preflight.HostFacts, image: containers.ImageInfo, outcome: ServerOutcome) -> None:
         """Parse the capture and add the run, with every raw file, to data/ (or keep the raw files in logs/)."""
         host, ctx = self.host, self.ctx
         raw = ctx.secrets.mask_bytes(outcome.capture.raw)
@@ -177,7 +178,7 @@ class HostRun:
         self.phase("done", f"run {run_id}: {len(parsed.batch_sizes)} batch sizes{failed_note}")
 
 
-def collected_provenance(host: Host, facts: preflight.HostFacts, image: tgi.ImageInfo, outcome: ServerOutcome,
+def collected_provenance(host: Host, facts: preflight.HostFacts, image: containers.ImageInfo, outcome: ServerOutcome,
                          engine_version: str | None) -> dict[str, object]:
     """Where, on what and how a collected run was measured: from the host itself first, the inventory second."""
     gpus, info = facts.gpus, outcome.info
@@ -202,7 +203,7 @@ def run_host(host: Host, ctx: CollectContext, status: HostStatus) -> None:
         image = run.image(facts)
         outcome = run.serve_and_benchmark()
         run.save(facts, image, outcome)
-    except tgi.Cancelled:
+    except Cancelled:
         status.error = "cancelled (Ctrl-C)"
         run.phase("cancelled", status.leftover or "container removed")
     except GpubenchError as e:
@@ -224,7 +225,7 @@ def remove_stale_containers(conn, containers: list[dict], session: str) -> int:
     """Containers of this host left by a collector that died: they bill GPU hours for nothing."""
     stale = [c for c in containers if f"gpubench.session={session}" not in c.get("Labels", "")]
     for c in stale:
-        tgi.remove_container(conn, c["Names"])
+        containers.remove_container(conn, c["Names"])
     return len(stale)
 
 
@@ -235,7 +236,7 @@ def remove_with_retry(conn, host: Host, name: str, ctx: CollectContext, status: 
     """Remove the container. If the connection broke, reconnect (several times, waiting longer each time) and try
     again; if that fails too, say which container still runs where, and how to remove it."""
     try:
-        tgi.remove_container(conn, name)
+        containers.remove_container(conn, name)
         return
     except Exception:
         pass
@@ -246,7 +247,7 @@ def remove_with_retry(conn, host: Host, name: str, ctx: CollectContext, status: 
         try:
             fresh = connect(host, ctx.ssh)
             try:
-                tgi.remove_container(fresh, name)
+                containers.remove_container(fresh, name)
                 return
             finally:
                 fresh.close()

@@ -14,13 +14,20 @@ from rich.live import Live
 
 from collector import settings
 from collector.data import store
-from collector.data.schema import RUNS_CSV
-from collector.engines import tgi
 from collector.data.records import Run, resume_key
+from collector.data.schema import RUNS_CSV
+from collector.fleet import containers
 from collector.fleet.display import status_table
-from collector.fleet.hostrun import CollectContext, HostStatus, Secrets, planned_run, run_host
+from collector.fleet.hostrun import (
+    CollectContext,
+    HostStatus,
+    Secrets,
+    planned_run,
+    run_host,
+)
 from collector.fleet.inventory import Host
 from collector.fleet.ssh import SshOptions, connect
+
 
 @dataclass
 class FleetResult:
@@ -94,9 +101,9 @@ def cleanup_all(hosts: list[Host], ssh: SshOptions, console: Console | None = No
         try:
             conn = connect(host, ssh)
             try:
-                found = tgi.list_gpubench_containers(conn)
+                found = containers.list_gpubench_containers(conn)
                 for c in found:
-                    tgi.remove_container(conn, c["Names"])
+                    containers.remove_container(conn, c["Names"])
                 outcome = f"removed {len(found)} container(s)" + (
                     ": " + ", ".join(c["Names"] for c in found) if found else "")
             finally:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from collector.data import store
 from collector.importers.runs import price_snapshot, safe_name, tgi_run
-from collector.parsers.tgi_benchmark import parse_tgi_benchmark, read_output
+from collector.parsers.text_input import read_output
+from collector.parsers.tgi_benchmark import parse_tgi_benchmark
 
 
 def import_tgi_outputs(data_dir: Path, files: list[Path], *, on_warning=print, **provenance: object) -> store.AddReport:

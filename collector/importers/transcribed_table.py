@@ -18,7 +18,6 @@ from collector.data.units import prefill_tok_per_s
 from collector.data.values import parse_value
 from collector.importers.runs import price_snapshot, safe_name
 
-
 TABLE_COLUMNS = ("model", "config", "num_shard", "price_usd_per_hr", "batch_size", "prefill_latency_ms_avg",
                  "decode_token_latency_ms_avg", "decode_total_latency_ms_avg", "prefill_throughput_avg_seq_per_s",
                  "decode_throughput_avg_tok_per_s", "source_url")
@@ -62,6 +61,30 @@ def import_transcribed_table(data_dir: Path, table_path: Path, meta_path: Path) 
     meta = load_table_meta(meta_path)
     raw = table_path.read_bytes()
     display = str(table_path)
+    base = Path("raw") / "transcribed" / safe_name(table_path.stem)
+    raw_path = str(base / safe_name(table_path.name))
+    raw_files = {raw_path: raw, str(base / safe_name(meta_path.name)): meta_path.read_bytes()}
+    runs, results, prices = [], [], []
+    for (model, config), rows in _setups(raw, display).items():
+        where = (display, rows[0][0])
+        if model not in meta["reports"]:
+            raise GpubenchError(f"model {model!r} has no report URL in {meta_path.name}", path=where[0],
+                                line=where[1])
+        run_id = content_id(table_path.name, model, config, *(",".join(r.values()) for _, r in rows))
+        batches, rows_of_run = _results(run_id, rows, display, meta["run"].get("sequence_length"))
+        run = new_run({**_setup_values(model, config, rows, where, meta), "run_id": run_id, "raw_path": raw_path,
+                       "batch_sizes": batches}, where=f"{display}:{where[1]}")
+        runs.append(run)
+        results += rows_of_run
+        if run.price_usd_per_hr is not None:
+            snapshot = price_snapshot(run, provider=meta.get("publisher"))
+            if snapshot not in prices:
+                prices.append(snapshot)
+    return store.add(data_dir, runs, results, raw_files=raw_files, prices=prices)
+
+
+def _setups(raw: bytes, display: str) -> dict[tuple[str, str], list[tuple[int, dict]]]:
+    """The table's rows grouped by (model, config), each with its line number."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -69,66 +92,45 @@ def import_transcribed_table(data_dir: Path, table_path: Path, meta_path: Path) 
     reader = csv.DictReader(io.StringIO(text, newline=""))
     if tuple(reader.fieldnames or ()) != TABLE_COLUMNS:
         raise GpubenchError("header must be " + ",".join(TABLE_COLUMNS), path=display, line=1)
-
     groups: dict[tuple[str, str], list[tuple[int, dict]]] = {}
     for row in reader:
         groups.setdefault((row["model"], row["config"]), []).append((reader.line_num, row))
+    return groups
 
-    base = Path("raw") / "transcribed" / safe_name(table_path.stem)
-    raw_files = {str(base / safe_name(table_path.name)): raw, str(base / safe_name(meta_path.name)): meta_path.read_bytes()}
-    run_defaults = dict(meta["run"])
-    seq_len = run_defaults.get("sequence_length")
-    runs, results, prices = [], [], []
-    for (model, config), rows in groups.items():
-        first_line = rows[0][0]
-        match = CONFIG.match(config)
-        if not match:
-            raise GpubenchError(f"column config: {config!r} is not '<count>x<GPU>'", path=display, line=first_line)
-        gpu_count, gpu = int(match.group(1)), match.group(2).strip()
-        if model not in meta["reports"]:
-            raise GpubenchError(f"model {model!r} has no report URL in {meta_path.name}", path=display,
-                                line=first_line)
-        shared = {k: rows[0][1][k] for k in ("num_shard", "price_usd_per_hr", "source_url")}
-        for line, row in rows:
-            for key, value in shared.items():
-                if row[key] != value:
-                    raise GpubenchError(f"column {key}: {row[key]!r} differs from {value!r} on line {first_line} "
-                                        f"for the same setup", path=display, line=line)
-        run_id = content_id(table_path.name, model, config, *(",".join(r.values()) for _, r in rows))
-        values = {
-            **run_defaults,
-            "run_id": run_id,
-            "source": "transcribed",
-            "source_url": shared["source_url"],
-            "raw_path": str(base / safe_name(table_path.name)),
-            "published_at": meta.get("published_at"),
-            "gpu": gpu,
-            "gpu_count": gpu_count,
-            "num_shard": shared["num_shard"] or None,
-            "model_id": model,
-            "price_usd_per_hr": shared["price_usd_per_hr"] or None,
-            "notes": meta.get("notes"),
-        }
-        if values["price_usd_per_hr"] is not None:
-            values["price_date"] = meta.get("published_at")
-            values["price_source"] = meta["reports"][model]
-        batches = []
-        for line, row in rows:
-            batch = parse_value(row["batch_size"], Column("batch_size", "int", "", True), path=display, line=line)
-            batches.append(batch)
-            for column, metric in TABLE_METRICS.items():
-                value = parse_value(row[column], Column(column, "float", ""), path=display, line=line)
-                results.append({"run_id": run_id, "batch_size": batch, "metric": metric, "stat": "avg",
-                                "value": value})
-                if metric == "prefill_throughput_seq_per_s" and seq_len:
-                    results.append({"run_id": run_id, "batch_size": batch, "metric": "prefill_throughput_tok_per_s",
-                                    "stat": "avg", "value": prefill_tok_per_s(value, seq_len)})
-        values["batch_sizes"] = batches
-        values["failed_batch_sizes"] = []
-        run = new_run(values, where=f"{display}:{first_line}")
-        runs.append(run)
-        if run.price_usd_per_hr is not None:
-            snapshot = price_snapshot(run, provider=meta.get("publisher"))
-            if snapshot not in prices:
-                prices.append(snapshot)
-    return store.add(data_dir, runs, results, raw_files=raw_files, prices=prices)
+
+def _setup_values(model: str, config: str, rows: list[tuple[int, dict]], where: tuple[str, int],
+                  meta: dict) -> dict[str, object]:
+    """The run fields of one setup: the meta file's, the setup's, and the cells every row of it must share."""
+    match = CONFIG.match(config)
+    if not match:
+        raise GpubenchError(f"column config: {config!r} is not '<count>x<GPU>'", path=where[0], line=where[1])
+    shared = {k: rows[0][1][k] for k in ("num_shard", "price_usd_per_hr", "source_url")}
+    for line, row in rows:
+        for key, value in shared.items():
+            if row[key] != value:
+                raise GpubenchError(f"column {key}: {row[key]!r} differs from {value!r} on line {where[1]} "
+                                    f"for the same setup", path=where[0], line=line)
+    values = {**meta["run"], "source": "transcribed", "source_url": shared["source_url"],
+              "published_at": meta.get("published_at"), "gpu": match.group(2).strip(),
+              "gpu_count": int(match.group(1)), "num_shard": shared["num_shard"] or None, "model_id": model,
+              "price_usd_per_hr": shared["price_usd_per_hr"] or None, "notes": meta.get("notes"),
+              "failed_batch_sizes": []}
+    if values["price_usd_per_hr"] is not None:
+        values["price_date"] = meta.get("published_at")
+        values["price_source"] = meta["reports"][model]
+    return values
+
+
+def _results(run_id: str, rows: list[tuple[int, dict]], display: str, seq_len: int | None):
+    """The batch sizes and result rows of one setup (averages only: that is what was transcribed)."""
+    batches, results = [], []
+    for line, row in rows:
+        batch = parse_value(row["batch_size"], Column("batch_size", "int", "", True), path=display, line=line)
+        batches.append(batch)
+        for column, metric in TABLE_METRICS.items():
+            value = parse_value(row[column], Column(column, "float", ""), path=display, line=line)
+            results.append({"run_id": run_id, "batch_size": batch, "metric": metric, "stat": "avg", "value": value})
+            if metric == "prefill_throughput_seq_per_s" and seq_len:
+                results.append({"run_id": run_id, "batch_size": batch, "metric": "prefill_throughput_tok_per_s",
+                                "stat": "avg", "value": prefill_tok_per_s(value, seq_len)})
+    return batches, results

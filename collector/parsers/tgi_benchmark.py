@@ -23,12 +23,8 @@ from typing import Mapping
 from collector.data.errors import GpubenchError
 from collector.data.schema import UNRELIABLE_STATS
 from collector.data.units import prefill_seq_per_s, prefill_tok_per_s
+from collector.parsers.text_input import clean_lines, decode_input
 
-# CSI (ESC [ ... final), OSC (ESC ] ... BEL/ST), and two-byte escapes (ESC 7, ESC =, ESC ( B ...).
-ANSI_ESCAPE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[()][0-9A-Za-z]|[@-Z\\-_=>78])")
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# Leaving the alternate screen or moving the cursor starts new text: what came before on the same line is screen.
-SCREEN_BREAK = re.compile(r"\x1b\[\?1049l|\x1b\[[0-9;]*[Hf]")
 SEPARATOR = re.compile(r"^\|(?:\s*:?-+:?\s*\|)+$")
 
 PARAMETER_HEADER = ("Parameter", "Value")
@@ -92,7 +88,7 @@ def parameter_flags(values: Mapping[str, object]) -> list[list[str]]:
     return flags
 
 
-MAX_INPUT_BYTES = 64 * 1024 * 1024  # real outputs are a few kB; captures with screen updates a few MB at most
+
 
 
 @dataclass
@@ -124,65 +120,6 @@ class _Table:
     header_line: int
     header: tuple[str, ...]
     rows: list[tuple[int, list[str]]] = field(default_factory=list)  # (line number, cells)
-
-
-def read_output(path) -> bytes:
-    """Read a benchmark output, refusing what cannot be one: a folder, a device, or more than the size limit (an
-    endless stream such as /dev/zero stops there instead of filling memory)."""
-    from pathlib import Path
-
-    path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read(MAX_INPUT_BYTES + 1)
-    except FileNotFoundError:
-        raise GpubenchError("no such file", path=str(path)) from None
-    except IsADirectoryError:
-        raise GpubenchError("is a directory, expected a file", path=str(path)) from None
-    except OSError as e:
-        raise GpubenchError(f"cannot read: {e.strerror}", path=str(path)) from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise GpubenchError(f"larger than {MAX_INPUT_BYTES // 2**20} MiB (or endless): not a benchmark output",
-                            path=str(path))
-    return data
-
-
-def decode_input(data: bytes | str, path: str) -> str:
-    """Bytes to text, refusing what is not a text output (empty, binary, too large)."""
-    if isinstance(data, str):
-        text = data
-        size = len(text.encode("utf-8", errors="replace"))
-    else:
-        size = len(data)
-        if size > MAX_INPUT_BYTES:
-            raise GpubenchError(f"{size / 1e6:.1f} MB is too large for a benchmark output "
-                                f"(limit {MAX_INPUT_BYTES // 2**20} MiB)", path=path)
-        if b"\x00" in data:
-            raise GpubenchError("binary file (NUL bytes): expected the text text-generation-benchmark prints",
-                                path=path)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            line = data[: e.start].count(b"\n") + 1
-            raise GpubenchError("not UTF-8 text (binary data?)", path=path, line=line) from None
-    if size > MAX_INPUT_BYTES:
-        raise GpubenchError(f"too large for a benchmark output (limit {MAX_INPUT_BYTES // 2**20} MiB)", path=path)
-    if not text.strip():
-        raise GpubenchError("empty file: expected the tables text-generation-benchmark prints", path=path)
-    return text
-
-
-def clean_lines(text: str) -> list[str]:
-    """Split into lines keeping line numbers, dropping escape sequences, carriage returns and control bytes."""
-    lines = []
-    for raw in text.split("\n"):
-        if "\x1b" in raw:
-            raw = ANSI_ESCAPE.sub("", SCREEN_BREAK.split(raw)[-1])
-        if "\r" in raw:
-            # A bare \r moves to column 0: what follows the last one is what a terminal shows.
-            raw = raw.rstrip("\r").rsplit("\r", 1)[-1]
-        lines.append(CONTROL_CHARS.sub("", raw).strip())
-    return lines
 
 
 def split_cells(line: str) -> list[str]:
