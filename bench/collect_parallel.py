@@ -17,8 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.collector.fleet_helpers import collect, inventory  # noqa: E402
-from tests.infra.fleet import Fleet  # noqa: E402
+from tests.simfleet import Fleet, collect, inventory  # noqa: E402
 
 PHASES = ("connecting", "preflight", "image", "starting", "loading", "benchmark", "cleanup", "saving")
 
@@ -36,13 +35,6 @@ def phase_medians(data: Path) -> str:
     return "  ".join(f"{p} {statistics.median(spans[p]):.1f}" for p in PHASES if p in spans)
 
 RUNS, WARMUPS = 9, 1  # one batch size: (warm-ups + runs) x RUN_SECONDS = T
-
-
-class Pool:
-    """What fleet_helpers expects of pytest's `fleet` fixture."""
-
-    def __init__(self, fleet: Fleet):
-        self.ssh_config, self.known_hosts = fleet.ssh_config, fleet.known_hosts
 
 
 def main() -> None:
@@ -67,7 +59,7 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 inv = inventory(Path(tmp), hosts, batch_sizes=(1,), runs=RUNS, benchmark_timeout_s=600)
                 start = time.monotonic()
-                out = collect(Pool(fleet), inv, Path(tmp) / "data", token=None, timeout=1200,
+                out = collect(fleet, inv, Path(tmp) / "data", token=None, timeout=1200,
                               env={"GPUBENCH_TIMELINES": str(Path(tmp) / "timelines.json")})
                 wall = time.monotonic() - start
                 phases = phase_medians(Path(tmp) / "data") if out.returncode == 0 else ""

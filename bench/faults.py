@@ -1,4 +1,4 @@
-"""Fault-injection report: every case of tests/faults/cases.py against a stand-in fleet (real sshd and dockerd per
+"""Fault-injection report: every case of tests.simfleet.CASES against a stand-in fleet (real sshd and dockerd per
 host, stand-in TGI image), as a table: case, expected outcome, observed outcome, containers left, rows lost.
 Every row must read "as expected, 0, 0".
 
@@ -18,9 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from tests.faults.cases import CASES  # noqa: E402
-from tests.infra.fixtures import FleetFactory  # noqa: E402
-from tests.infra.fleet import Fleet  # noqa: E402
+from tests.simfleet import CASES, Fleet, FleetFactory  # noqa: E402
 
 
 def main() -> int:

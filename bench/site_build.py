@@ -1,7 +1,7 @@
 """Benchmark: how long `mkdocs build` of the report site takes as data/ grows, against a floor.
 
 For 10, 100 and 1,000 runs it generates a data/ folder (realistic models, GPU setups, prices, batch sizes, failed
-batches and all six statistics per metric, written through collector.store), then times
+batches and all six statistics per metric, written through collector.data.store), then times
 
 - the site:  `mkdocs build` with every page, table and chart;
 - the floor: the same pages and headings with the tables and charts left out (GPUBENCH_SITE_EMPTY=1), i.e.
@@ -30,8 +30,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from collector import store  # noqa: E402
-from collector.store import read_table  # noqa: E402
+from collector.data import store  # noqa: E402
+from collector.data.store import read_table  # noqa: E402
 
 MODELS = [  # (model id, weights in GB at 16-bit): what decides which setups can serve it
     ("meta-llama/Meta-Llama-3.1-70B-Instruct", 141), ("meta-llama/Meta-Llama-3-70B-Instruct", 141),

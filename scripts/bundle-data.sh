@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Rebuild the bundled data/ from the reference files in ../shared/data (what ships with the repository).
+# Rebuild the bundled data/ (what ships with the repository) from the source files it keeps in data/raw/ (unchanged
+# copies of the published tables, described in data/raw/SOURCES.md) and the meta file in scripts/bundled/.
 # Usage: scripts/bundle-data.sh [DATA_DIR]   (default: data; importing again changes nothing)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-shared="${GPUBENCH_SHARED:-$here/../../shared}/data"
+sources="$here/../data/raw"
+table=massed_compute_2024_tgi_llama70b
 data="${1:-data}"
-gpubench import-table "$shared/massed_compute_2024_tgi_llama70b.csv" \
-  --meta "$here/bundled/massed_compute_2024_tgi_llama70b.meta.yaml" --data "$data"
-gpubench import-specs "$shared/gpu_specs.csv" --data "$data"
-cp "$shared/SOURCES.md" "$data/raw/SOURCES.md"
+gpubench import-table "$sources/transcribed/$table/$table.csv" \
+  --meta "$here/bundled/$table.meta.yaml" --data "$data"
+gpubench import-specs "$sources/reference/gpu_specs.csv" --data "$data"
+# Rebuilding data/ in place reads and keeps its own copy.
+[ "$sources/SOURCES.md" -ef "$data/raw/SOURCES.md" ] || cp "$sources/SOURCES.md" "$data/raw/SOURCES.md"

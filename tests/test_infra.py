@@ -1,5 +1,5 @@
 """The test infrastructure itself: real sshd hosts, real Docker engines, the
-stand-in TGI image and nvidia-smi behave as tests/infra/standin/README.md says."""
+stand-in TGI image and nvidia-smi behave as tests/simfleet/standin/README.md says."""
 from __future__ import annotations
 
 import json
@@ -13,10 +13,9 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from tests.infra.standin import IMAGE_TAGS, STANDIN_IMAGE
-from tests.infra.terminal import ALTERNATE_SCREEN_OFF, PtyProcess
+from tests.simfleet import ALTERNATE_SCREEN_OFF, IMAGE_TAGS, STANDIN_IMAGE, PtyProcess
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "tgi"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "tgi"
 MODEL = "hf-internal-testing/llama-tokenizer"
 OOM = "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate"
 

@@ -1,6 +1,7 @@
-"""The repository stands alone: no tracked file reads or names ../shared, the folder its reference material was
-first copied from (fixtures live in tests/fixtures/, source data in data/raw/, notes in docs/reference/). Only the
-maintainers' refresh script may name it. CI (.ci/run) also runs the whole suite from a clone with nothing beside it."""
+"""The repository stands alone: no tracked file reads or names the reference folder beside a maintainer's working
+copy that fixtures, source data and notes were first copied from (they live in tests/fixtures/, data/raw/ and
+docs/reference/). Only the maintainers' refresh script names it. CI (.ci/run) runs the whole suite from a clone with
+nothing beside it."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MAINTAINER_SCRIPT = "scripts/refresh-reference-copies.sh"
-# Written so that this file does not match them: ../shared, shared/ as a path, "shared" as a path component.
-PATTERNS = [r"\.\./" r"shared", r"(^|[^[:alnum:]_.-])" r"shared/", r"""["']""" r"shared" r"""["']"""]
+FOLDER = "sha" + "red"  # spelt so that this file does not match
+# Its relative path, the name followed by a slash (as in a path, absolute or not), the name as a path component.
+PATTERNS = [rf"\.\./{FOLDER}", rf"(^|[^[:alnum:]_.-]){FOLDER}/", rf"""["']{FOLDER}["']"""]
 
 
 def test_no_tracked_file_names_the_shared_folder():
@@ -23,4 +25,4 @@ def test_no_tracked_file_names_the_shared_folder():
     found = subprocess.run(["git", "grep", "-n", "-I", "-E", *args, "--", ".", f":(exclude){MAINTAINER_SCRIPT}"],
                            cwd=ROOT, capture_output=True, text=True)
     assert found.returncode in (0, 1), found.stderr  # 1: no match
-    assert found.stdout == "", "tracked files name ../shared (copy what they need into the repository):\n" + found.stdout
+    assert found.stdout == "", f"tracked files name the {FOLDER} folder (copy what they need in):\n{found.stdout}"

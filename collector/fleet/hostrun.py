@@ -221,9 +221,9 @@ def run_host(host: Host, ctx: CollectContext, status: HostStatus) -> None:
                 pass
 
 
-def remove_stale_containers(conn, containers: list[dict], session: str) -> int:
+def remove_stale_containers(conn, found: list[dict], session: str) -> int:
     """Containers of this host left by a collector that died: they bill GPU hours for nothing."""
-    stale = [c for c in containers if f"gpubench.session={session}" not in c.get("Labels", "")]
+    stale = [c for c in found if f"gpubench.session={session}" not in c.get("Labels", "")]
     for c in stale:
         containers.remove_container(conn, c["Names"])
     return len(stale)

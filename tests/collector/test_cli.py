@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "tgi"
+FIXTURES = ROOT / "tests" / "fixtures" / "tgi"
 LLAMA = FIXTURES / "llama2-7b_1shard_tgi-pr868.txt"
 SUBCOMMANDS = ["parse", "import", "import-table", "import-specs", "check", "summary", "collect", "cleanup", "build",
                "serve", "publish"]

@@ -9,8 +9,7 @@ import subprocess
 import sys
 import time
 
-from tests.collector.fleet_helpers import (TOKEN, benchmark_running, collect, collect_command,
-                                           files_containing, inventory)
+from tests.simfleet import TOKEN, benchmark_running, collect, collect_command, files_containing, inventory
 
 
 def read_csv(path):
@@ -48,7 +47,7 @@ def test_three_hosts_in_parallel(fleet, tmp_path):
     raw_dir = data / h100["raw_path"].rsplit("/", 1)[0]
     assert {p.name for p in raw_dir.iterdir()} == {"benchmark.txt", "info.json", "nvidia-smi.txt", "server.log"}
     assert b"\x1b[?1049h" in (raw_dir / "benchmark.txt").read_bytes()  # the full capture, screen included
-    # Expected numbers from the stand-in's documented model (tests/infra/standin/README.md), batch 1, 3 runs:
+    # Expected numbers from the stand-in's documented model (tests/simfleet/standin/README.md), batch 1, 3 runs:
     # prefill latency (20 + 0.15*1*10) * (1 + k1/100), k1(r) = (7r mod 11) - 5 -> r=1..3: 2, -2, 5
     expected = sum(21.5 * (1 + k / 100) for k in (2, -2, 5)) / 3
     results = read_csv(data / "results.csv")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from collector.errors import GpubenchError
-from collector.inventory import DEFAULT_IMAGE, load_inventory, select_hosts
+from collector.data.errors import GpubenchError
+from collector.fleet.inventory import DEFAULT_IMAGE, load_inventory, select_hosts
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,11 +1,11 @@
-"""Faults and hostile input: every case of tests/faults/cases.py must end as expected, with no container left
+"""Faults and hostile input: every case of tests/simfleet/faults.py must end as expected, with no container left
 running and no row lost or duplicated (bench/faults.py prints the same cases as a report)."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.faults.cases import CASES
+from tests.simfleet import CASES
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])

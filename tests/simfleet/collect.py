@@ -1,4 +1,4 @@
-"""Shared by the collector tests: an inventory for the simulated fleet, and running `gpubench collect`."""
+"""Running `gpubench collect` against the simulated fleet: an inventory of its hosts, the command, the run."""
 
 from __future__ import annotations
 

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from tests.collector.fleet_helpers import (ROOT, TOKEN, benchmark_running, collect, collect_command,
-                                           files_containing, inventory)
+from .collect import ROOT, TOKEN, benchmark_running, collect, collect_command, files_containing, inventory
+
+TGI_OUTPUT = ROOT / "tests/fixtures/tgi/llama2-7b_1shard_tgi-pr868.txt"  # a real text-generation-benchmark output
 
 
 @dataclass
@@ -268,7 +269,6 @@ def broken_inventories(fleet, tmp: Path) -> Outcome:
 def broken_data(fleet, tmp: Path) -> Outcome:
     import shutil
 
-    fixture = ROOT.parent / "shared/fixtures/tgi/llama2-7b_1shard_tgi-pr868.txt"
     checks = []
     for name, damage, needles in [
         ("bad row", lambda d: _replace(d / "results.csv", ",decode_token_latency_ms,avg,56.18", ",decode_token_latency_ms,avg,fast"),
@@ -280,7 +280,7 @@ def broken_data(fleet, tmp: Path) -> Outcome:
         shutil.copytree(ROOT / "data", data, ignore=shutil.ignore_patterns(".*"))
         damage(data)
         before = _snapshot(data)
-        imported = gpubench("import", fixture, "--gpu", "A10G", "--gpu-count", "1", "--data", data)
+        imported = gpubench("import", TGI_OUTPUT, "--gpu", "A10G", "--gpu-count", "1", "--data", data)
         built = gpubench("build", "--data", data, "--site-dir", tmp / f"site-{data.name}")
         checks.append(_refused(imported, *needles) and _refused(built, *needles) and _snapshot(data) == before)
     return Outcome(f"{sum(checks)}/{len(checks)} refused by import and build, data unchanged", all(checks), 0, 0)
@@ -333,8 +333,7 @@ def secrets(fleet, tmp: Path) -> Outcome:
         hits_in_cmdlines += _cmdline_hits(TOKEN)
         time.sleep(0.02)
     out, err = proc.communicate()
-    fixture = ROOT.parent / "shared/fixtures/tgi/llama2-7b_1shard_tgi-pr868.txt"
-    imported = gpubench("import", fixture, "--gpu", "A10G", "--gpu-count", "1", "--data", data, env=env)
+    imported = gpubench("import", TGI_OUTPUT, "--gpu", "A10G", "--gpu-count", "1", "--data", data, env=env)
     built = gpubench("build", "--data", data, "--site-dir", tmp / "site", env=env)
     remote = tmp / "pages.git"
     subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)

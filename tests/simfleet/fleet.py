@@ -300,6 +300,52 @@ class Fleet:
         print(f"\n[gpubench infra] {summary}")
 
 
+class FleetFactory:
+    """`fleet(n)` -> the first n hosts; plus the fleet-wide files and helpers."""
+
+    def __init__(self, pool: Fleet):
+        self.pool = pool
+        self.used: list[Host] = []
+
+    def __call__(self, n: int = 1) -> list[Host]:
+        hosts = self.pool.hosts(n)
+        for host in hosts:
+            if host not in self.used:
+                host.reset()
+                self.used.append(host)
+        return hosts
+
+    def down_host(self) -> Host:
+        return self.pool.down_host()
+
+    @property
+    def ssh_config(self):
+        return self.pool.ssh_config
+
+    @property
+    def known_hosts(self):
+        return self.pool.known_hosts
+
+    @property
+    def client_key(self):
+        return self.pool.client_key
+
+    def fabric_config(self):
+        return self.pool.fabric_config()
+
+    def connect(self, alias: str, **kwargs):
+        return self.pool.connect(alias, **kwargs)
+
+    def gpubench_containers(self) -> dict[str, list[str]]:
+        return self.pool.gpubench_containers()
+
+    def cleanup(self) -> None:
+        for host in self.used:
+            host.start_sshd()
+            if host.engine:
+                host.engine.remove_all_containers()
+
+
 def reap_stale_roots() -> None:
     """Remove what a crashed earlier session left in /tmp/gb-*: its processes
     (found by the root path in their command line, with their descendants),

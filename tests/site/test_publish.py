@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from collector.errors import GpubenchError
+from collector.data.errors import GpubenchError
 from sitetest import REPO, copy_data, edit_csv
 from site_src import publish, serve
 

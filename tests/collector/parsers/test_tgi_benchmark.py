@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from collector.errors import GpubenchError
+from collector.data.errors import GpubenchError
 from collector.parsers.tgi_benchmark import parse_tgi_benchmark
 
-FIXTURES = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "tgi"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "tgi"
 
 
 def parse_fixture(name: str, **kwargs):

@@ -7,10 +7,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collector.errors import GpubenchError
+from collector.data.errors import GpubenchError
 from collector.parsers.tgi_benchmark import parse_tgi_benchmark
 
-FIXTURES = sorted((Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "tgi").glob("*.txt"))
+FIXTURES = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "tgi").glob("*.txt"))
 TEXTS = [f.read_text() for f in FIXTURES]
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -1,6 +1,6 @@
 # Shared by the stand-in launcher, HTTP handler and benchmark (busybox sh).
 # Knobs come from a shell file in the mounted weight cache, so a test steers one
-# host by writing <host cache dir>/standin.conf. See tests/infra/standin/README.md.
+# host by writing <host cache dir>/standin.conf. See tests/simfleet/standin/README.md.
 
 STANDIN_LIB=/usr/local/lib/standin
 STANDIN_STATE=/tmp/standin
