@@ -17,22 +17,33 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.simfleet import Fleet, collect, inventory  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+from collector.fleet.inventory import load_inventory  # noqa: E402
+from collector.fleet.parallel import run_all  # noqa: E402
+from collector.fleet.ssh import SshOptions  # noqa: E402
+from tests.simfleet import Fleet, inventory  # noqa: E402
 
 PHASES = ("connecting", "preflight", "image", "starting", "loading", "benchmark", "cleanup", "saving")
 
 
-def phase_medians(data: Path) -> str:
-    """Median seconds per phase over the hosts, from the timeline each run's status recorded."""
-    import json
+def phase_medians(statuses) -> str:
+    """Median seconds per phase over the hosts, from the timeline each host's status recorded."""
     import statistics
 
-    timelines = json.loads((data.parent / "timelines.json").read_text())
     spans: dict[str, list[float]] = {}
-    for timeline in timelines:
+    for s in statuses:
+        timeline = s.timeline + [("end", s.elapsed)]
         for (name, start), (_, end) in zip(timeline, timeline[1:]):
             spans.setdefault(name, []).append(end - start)
     return "  ".join(f"{p} {statistics.median(spans[p]):.1f}" for p in PHASES if p in spans)
+
+
+def collect(fleet: Fleet, inventory_path: Path, data: Path):
+    """The collect as `gpubench collect` runs it (run_all), in this process, so each host's timeline is at hand."""
+    ssh = SshOptions(ssh_config=fleet.ssh_config, known_hosts=fleet.known_hosts, accept_new_host_keys=False)
+    return run_all(load_inventory(inventory_path), data_dir=data, logs_dir=data.parent / "logs", ssh=ssh,
+                   console=Console(file=open("/dev/null", "w")), token="")
 
 RUNS, WARMUPS = 9, 1  # one batch size: (warm-ups + runs) x RUN_SECONDS = T
 
@@ -59,13 +70,12 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 inv = inventory(Path(tmp), hosts, batch_sizes=(1,), runs=RUNS, benchmark_timeout_s=600)
                 start = time.monotonic()
-                out = collect(fleet, inv, Path(tmp) / "data", token=None, timeout=1200,
-                              env={"GPUBENCH_TIMELINES": str(Path(tmp) / "timelines.json")})
+                result = collect(fleet, inv, Path(tmp) / "data")
                 wall = time.monotonic() - start
-                phases = phase_medians(Path(tmp) / "data") if out.returncode == 0 else ""
-            if out.returncode != 0:
-                print(out.stdout[-2000:], out.stderr[-2000:])
-                raise SystemExit(f"collect failed with {n} hosts")
+            if not result.ok:
+                raise SystemExit(f"collect failed with {n} hosts: " + "; ".join(
+                    f"{s.name}: {s.error}" for s in result.statuses if s.error))
+            phases = phase_medians(result.statuses)
             print(f"{n:>5}  {wall:9.1f}  {wall / args.seconds:8.2f}   median s per phase: {phases}")
             if n == 8:
                 verdict = "met" if wall / args.seconds <= 1.25 else "NOT met"

@@ -135,6 +135,21 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from collector.data import store
+    from collector.data.migrate import migrate
+
+    version = store.load(args.data).version  # refuses what it cannot read, before anything is written
+    if version == store.SCHEMA_VERSION:
+        print(f"{args.data}: already at schema version {version}; nothing to do")
+        return 0
+    backup = migrate(args.data, version)
+    store.load(args.data)
+    print(f"{args.data}: upgraded from schema version {version} to {store.SCHEMA_VERSION}; the old files are in "
+          f"{backup}")
+    return 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from collector.summary import print_summary
 
@@ -202,6 +217,13 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def new_command(sub, func, name: str, *, help: str, description: str, parents=()) -> argparse.ArgumentParser:
+    """A subcommand that calls `func(args)`."""
+    p = sub.add_parser(name, parents=list(parents), help=help, description=description)
+    p.set_defaults(func=func)
+    return p
+
+
 def add_ssh_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("inventory", type=Path, metavar="HOSTS_YAML", help="the inventory (see examples/hosts.yaml)")
     p.add_argument("--hosts", metavar="A,B", help="only these hosts (comma-separated names)")
@@ -217,10 +239,10 @@ def add_ssh_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_parse(sub, data: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("parse", help="print the normalized rows of text-generation-benchmark outputs",
-                       description="Parse text-generation-benchmark outputs (pastes or terminal captures) and print "
-                                   "their rows to stdout. Writes nothing. p50/p90/p99 are printed but not "
-                                   "trustworthy (see the Methodology page).")
+    p = new_command(sub, cmd_parse, "parse",
+        help="print the normalized rows of text-generation-benchmark outputs",
+        description="Parse text-generation-benchmark outputs (pastes or terminal captures) and print their rows to "
+                    "stdout. Writes nothing. p50/p90/p99 are printed but not trustworthy (see the Methodology page).")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--format", choices=("csv", "json"), default="csv",
                    help="csv: header batch_size,metric,stat,value, one block per file (preceded by '# file: NAME' "
@@ -230,13 +252,13 @@ def add_parse(sub, data: argparse.ArgumentParser) -> None:
     p.add_argument("--engine-version", metavar="V",
                    help="TGI version that printed the output (decides the prefill throughput formula when the "
                         "latency table is missing)")
-    p.set_defaults(func=cmd_parse)
 
 
 def add_import(sub, data: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("import", parents=[data], help="add text-generation-benchmark outputs to data/ with their provenance",
-                       description="Parse outputs and add each as a run to data/, with the raw file kept unchanged "
-                                   "under data/raw/. Importing the same output again changes nothing.")
+    p = new_command(sub, cmd_import, "import", parents=[data],
+        help="add text-generation-benchmark outputs to data/ with their provenance",
+        description="Parse outputs and add each as a run to data/, with the raw file kept unchanged under data/raw/. "
+                    "Importing the same output again changes nothing.")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--gpu", required=True, metavar="NAME", help="GPU model, e.g. 'H100 SXM'")
     p.add_argument("--gpu-count", required=True, type=positive_int, metavar="N", help="GPUs in the instance")
@@ -256,48 +278,55 @@ def add_import(sub, data: argparse.ArgumentParser) -> None:
     p.add_argument("--price-source", metavar="URL", help="where the price was read")
     p.add_argument("--source-url", metavar="URL", help="where the output was published")
     p.add_argument("--notes", metavar="TEXT", help="caveats worth keeping with the run")
-    p.set_defaults(func=cmd_import)
 
 
 def add_import_table(sub, data: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("import-table", parents=[data], help="add a table of averages transcribed from a publication",
-                       description="Import a CSV of averages read off a publication (columns model, config, "
-                                   "num_shard, price_usd_per_hr, batch_size, <metrics>, source_url) with a YAML file "
-                                   "stating the setup the publication used for every row.")
+    p = new_command(sub, cmd_import_table, "import-table", parents=[data],
+        help="add a table of averages transcribed from a publication",
+        description="Import a CSV of averages read off a publication (columns model, config, num_shard, "
+                    "price_usd_per_hr, batch_size, <metrics>, source_url) with a YAML file stating the setup the "
+                    "publication used for every row.")
     p.add_argument("table", type=Path, metavar="CSV")
     p.add_argument("--meta", type=Path, required=True, metavar="YAML",
                    help="publisher, published_at, reports (model id -> URL), run (engine, image, parameters)")
-    p.set_defaults(func=cmd_import_table)
 
 
 def add_import_specs(sub, data: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("import-specs", parents=[data], help="replace data/'s reference GPU datasheet figures",
-                       description="Copy a GPU datasheet table (gpu, memory_gb, mem_bw_gbps, ...; NA = not "
-                                   "supported) into data/gpu_specs.csv, keeping the original under data/raw/.")
+    p = new_command(sub, cmd_import_specs, "import-specs", parents=[data],
+        help="replace data/'s reference GPU datasheet figures",
+        description="Copy a GPU datasheet table (gpu, memory_gb, mem_bw_gbps, ...; NA = not supported) into "
+                    "data/gpu_specs.csv, keeping the original under data/raw/.")
     p.add_argument("specs", type=Path, metavar="CSV")
-    p.set_defaults(func=cmd_import_specs)
 
 
 def add_check(sub, data: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("check", parents=[data], help="validate data/ (columns, types, units, schema version)",
-                       description="Load data/ the way the site does and report the first problem, with its file "
-                                   "and line.")
-    p.set_defaults(func=cmd_check)
+    new_command(sub, cmd_check, "check", parents=[data],
+        help="validate data/ (columns, types, units, schema version)",
+        description="Load data/ the way the site does and report the first problem, with its file and line.")
+
+
+def add_migrate(sub, data: argparse.ArgumentParser) -> None:
+    new_command(sub, cmd_migrate, "migrate", parents=[data],
+        help="upgrade data/ written by an older gpubench to this schema",
+        description="Rewrite data/ at the current schema version (columns added with the value older rows had; "
+                    "nothing lost), keeping the old files under data/backup/. Other commands read older folders as "
+                    "they are and say so.")
 
 
 def add_summary(sub, data: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("summary", parents=[data], help="print what data/ holds: runs per model and setup, speed and price",
-                       description="Print a table per model: setups, batch sizes, decode throughput at batch 1 and "
-                                   "at the largest batch, and the instance price (n/a when unknown).")
-    p.set_defaults(func=cmd_summary)
+    new_command(sub, cmd_summary, "summary", parents=[data],
+        help="print what data/ holds: runs per model and setup, speed and price",
+        description="Print a table per model: setups, batch sizes, decode throughput at batch 1 and at the largest "
+                    "batch, and the instance price (n/a when unknown).")
 
 
 def add_collect(sub, data: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("collect", parents=[data], help="benchmark every host of an inventory over SSH, in parallel",
-                       description="On each host: check SSH, Docker, GPUs and disk; start TGI in Docker; wait until "
-                                   "it is ready; run text-generation-benchmark under a pseudo-terminal; keep the raw "
-                                   "output; add the run to data/; always remove the container. The Hugging Face "
-                                   "token is read from $HF_TOKEN and never written anywhere.")
+    p = new_command(sub, cmd_collect, "collect", parents=[data],
+        help="benchmark every host of an inventory over SSH, in parallel",
+        description="On each host: check SSH, Docker, GPUs and disk; start TGI in Docker; wait until it is ready; run"
+                    " text-generation-benchmark under a pseudo-terminal; keep the raw output; add the run to data/; "
+                    "always remove the container. The Hugging Face token is read from $HF_TOKEN and never written "
+                    "anywhere.")
     add_ssh_arguments(p)
     p.add_argument("--resume", action="store_true", help="skip hosts whose run (same model, image, shards and "
                                                         "benchmark parameters) is already in data/")
@@ -305,46 +334,45 @@ def add_collect(sub, data: argparse.ArgumentParser) -> None:
                    help="hosts benchmarked at once (default 16)")
     p.add_argument("--logs", type=Path, default=Path("logs"), metavar="DIR",
                    help="where raw captures of failed hosts go (default ./logs)")
-    p.set_defaults(func=cmd_collect)
 
 
 def add_cleanup(sub, data: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("cleanup", help="remove every gpubench container from the inventory's hosts",
-                       description="Remove any container carrying the gpubench label on each host, e.g. after a "
-                                   "collector was killed or lost its connection.")
+    p = new_command(sub, cmd_cleanup, "cleanup",
+        help="remove every gpubench container from the inventory's hosts",
+        description="Remove any container carrying the gpubench label on each host, e.g. after a collector was killed"
+                    " or lost its connection.")
     add_ssh_arguments(p)
-    p.set_defaults(func=cmd_cleanup)
 
 
 def add_build(sub, data: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("build", parents=[data], help="build the report site from data/ into site/",
-                       description="Run 'mkdocs build --strict' with the hooks that turn data/ into pages, charts and "
-                                   "cost tables. The result works offline (no CDN).")
+    p = new_command(sub, cmd_build, "build", parents=[data],
+        help="build the report site from data/ into site/",
+        description="Run 'mkdocs build --strict' with the hooks that turn data/ into pages, charts and cost tables. "
+                    "The result works offline (no CDN).")
     p.add_argument("--site-dir", type=Path, default=None, metavar="DIR", help="output folder (default: site/)")
-    p.set_defaults(func=cmd_build)
 
 
 def add_serve(sub, data: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("serve", parents=[data], help="preview the report site with live reload",
-                       description="Run 'mkdocs serve': the site rebuilds when data/ or site_src/ changes.")
+    p = new_command(sub, cmd_serve, "serve", parents=[data],
+        help="preview the report site with live reload",
+        description="Run 'mkdocs serve': the site rebuilds when data/ or site_src/ changes.")
     p.add_argument("--dev-addr", default="127.0.0.1:8000", metavar="HOST:PORT",
                    help="address to serve on (default 127.0.0.1:8000)")
     p.add_argument("--open", action="store_true", help="open the site in a browser")
-    p.set_defaults(func=cmd_serve)
 
 
 def add_publish(sub, data: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("publish", parents=[data], help="build the site and push it to the gh-pages branch of a git remote",
-                       description="Build the site (strict) and push it to the gh-pages branch of REMOTE, as "
-                                   "'mkdocs gh-deploy' does. REMOTE is a remote name (origin) or a URL/path. "
-                                   "GitHub Pages then serves it.")
+    p = new_command(sub, cmd_publish, "publish", parents=[data],
+        help="build the site and push it to the gh-pages branch of a git remote",
+        description="Build the site (strict) and push it to the gh-pages branch of REMOTE, as 'mkdocs gh-deploy' "
+                    "does. REMOTE is a remote name (origin) or a URL/path. GitHub Pages then serves it.")
     p.add_argument("remote", metavar="REMOTE")
     p.add_argument("--message", metavar="TEXT", help="commit message of the deploy commit")
     p.add_argument("--site-url", metavar="URL", help="public URL of the site (default: derived from a GitHub remote)")
-    p.set_defaults(func=cmd_publish)
 
 
-COMMANDS = (add_parse, add_import, add_import_table, add_import_specs, add_check, add_summary, add_collect, add_cleanup, add_build, add_serve, add_publish)
+COMMANDS = (add_parse, add_import, add_import_table, add_import_specs, add_check, add_migrate, add_summary, add_collect,
+            add_cleanup, add_build, add_serve, add_publish)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 from collector.data.errors import GpubenchError
 from collector.data.schema import RUN_COLUMNS, Column
 from collector.data.values import parse_value
 
 RUN_FIELDS: dict[str, Column] = {c.name: c for c in RUN_COLUMNS}
-_PY_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "date": str, "datetime": str, "enum": str,
-             "intlist": tuple}
+_PY_TYPES = {"str": str, "int": int, "float": float, "rate": float, "bool": bool, "date": str, "datetime": str,
+             "enum": str}
+LIST_TYPES = ("intlist", "flaglist")  # tuples in a Run, space-separated in the CSV
 
 
 def _run_class() -> type:
     fields = []
     for col in RUN_COLUMNS:
-        if col.type == "intlist":
+        if col.type in LIST_TYPES:
             fields.append((col.name, tuple, dataclasses.field(default=())))
         else:
             fields.append((col.name, _PY_TYPES[col.type] | None, dataclasses.field(default=None)))
@@ -31,7 +32,7 @@ def _run_class() -> type:
         "to_row": lambda self: {f.name: getattr(self, f.name) for f in dataclasses.fields(self)},
         "replace": lambda self, **changes: dataclasses.replace(self, **changes),
         "from_row": classmethod(lambda cls, row: cls(**{
-            name: tuple(row[name] or ()) if RUN_FIELDS[name].type == "intlist" else row[name]
+            name: tuple(row[name] or ()) if RUN_FIELDS[name].type in LIST_TYPES else row[name]
             for name in RUN_FIELDS if name in row})),
     }
     return dataclasses.make_dataclass("Run", fields, frozen=True, namespace=namespace)
@@ -48,13 +49,17 @@ def new_run(values: dict[str, object], *, where: str) -> "Run":
         raise GpubenchError(f"unknown run field(s): {', '.join(unknown)}", path=where)
     checked: dict[str, object] = {}
     for name, col in RUN_FIELDS.items():
-        value = values.get(name)
+        value = values.get(name, col.default)
         if value is None:
             if col.required:
                 raise GpubenchError(f"{name} is required", path=where)
-        elif col.type == "intlist":
-            value = tuple(int(v) for v in value)  # type: ignore[union-attr]
-        elif col.type == "bool" and isinstance(value, bool):
+            if col.type in LIST_TYPES:
+                value = ()
+        elif col.type in LIST_TYPES:
+            items = value if isinstance(value, (list, tuple)) else str(value).split()
+            parsed = parse_value(" ".join(str(v) for v in items), col, path=where, line=None)
+            value = tuple(cast(list, parsed))
+        elif isinstance(value, (bool, float)) and col.type in ("bool", "rate"):
             pass
         else:
             value = parse_value(str(value), col, path=where, line=None)

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 VERSION_FILE = "SCHEMA_VERSION"
 
 SOURCES = ("collected", "imported", "transcribed")
-METRICS = (
+# Static batches (TGI's text-generation-benchmark: prefill and decode per batch size) or serving (requests sent to
+# an OpenAI-compatible server at a concurrency or rate: TTFT, TPOT, ITL, end-to-end latency, throughput).
+BENCHMARK_KINDS = ("static_batch", "serving")
+RUN_STATUSES = ("ok", "failed")
+STATIC_BATCH_METRICS = (
     "prefill_latency_ms",
     "decode_token_latency_ms",
     "decode_total_latency_ms",
@@ -20,20 +24,53 @@ METRICS = (
     "prefill_throughput_tok_per_s",
     "decode_throughput_tok_per_s",
 )
-STATS = ("avg", "min", "max", "p50", "p90", "p99")
+# Serving metrics: latency distributions (stats below) and per-run totals (stat "value").
+SERVING_LATENCY_METRICS = ("ttft_ms", "tpot_ms", "itl_ms", "e2el_ms")
+SERVING_VALUE_METRICS = (
+    "request_throughput_req_per_s",
+    "output_throughput_tok_per_s",
+    "input_throughput_tok_per_s",
+    "total_throughput_tok_per_s",
+    "max_output_throughput_tok_per_s",
+    "completed_requests",
+    "failed_requests",
+    "input_tokens",
+    "output_tokens",
+    "duration_s",
+    "concurrency_mean",
+    "max_concurrent_requests",
+)
+METRICS = STATIC_BATCH_METRICS + SERVING_LATENCY_METRICS + SERVING_VALUE_METRICS
+STATIC_BATCH_STATS = ("avg", "min", "max", "p50", "p90", "p99")
+# Serving tools print any percentile asked for (--metric-percentiles): p<number> is a stat too.
+SERVING_STATS = ("mean", "median", "std", "p25", "p50", "p75", "p90", "p95", "p99", "p99.9", "value")
+PERCENTILE_STAT = r"p\d+(\.\d+)?"
+STATS = tuple(dict.fromkeys(STATIC_BATCH_STATS + SERVING_STATS))
 # text-generation-benchmark reads its percentiles by index from partly sorted arrays: p90 often equals p99 and
-# falls below p50. They are kept for completeness but never ranked on or charted as if exact.
+# falls below p50. For static-batch runs they are kept for completeness but never ranked on or charted as if exact.
+# (Serving benchmarks compute percentiles with numpy over every request: those are exact.)
 UNRELIABLE_STATS = ("p50", "p90", "p99")
 PREFILL_FORMULAS = ("seq_per_s", "tok_per_s")
+# What can make a run's numbers misleading; computed at import, stored per run, shown on every point.
+VALIDITY_FLAGS = (
+    "output_short",  # fewer output tokens than asked (ignore-EOS off: requests stopped at EOS)
+    "failed_requests",  # some requests failed
+    "concurrency_not_reached",  # the observed concurrency stayed far below the target
+    "no_steady_state",  # the tool warned that the run had no steady-state window
+    "no_results",  # a capture whose benchmark never produced results
+    "failed_batches",  # a static batch size failed (NaN)
+)
 
 
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # str | int | float | bool | date | datetime | intlist | enum
+    type: str  # str | int | float | rate (a number or inf) | bool | date | datetime | intlist | enum | flaglist |
+    #            stat (an enum that also admits any percentile p<number>)
     doc: str
     required: bool = False
     choices: tuple[str, ...] = ()
+    default: str | None = None  # what a new run gets when its maker says nothing
 
 
 RUN_COLUMNS: tuple[Column, ...] = (
@@ -50,8 +87,18 @@ RUN_COLUMNS: tuple[Column, ...] = (
     Column("gpu_name_reported", "str", "GPU name exactly as the host reported it (nvidia-smi), when collected."),
     Column("gpu_memory_mib", "int", "Memory of one GPU in MiB, as reported by nvidia-smi."),
     Column("num_shard", "int", "Tensor-parallel shards the server ran (TGI --num-shard)."),
-    Column("engine", "str", "Inference server (tgi).", True),
-    Column("engine_version", "str", "Server version (from /info or the image), if known."),
+    Column("engine", "str", "Inference server (tgi, vllm, sglang).", True),
+    Column("engine_version", "str", "Server version (from its version endpoint, the result file or the image), if "
+           "known."),
+    Column("benchmark_kind", "enum", "static_batch (text-generation-benchmark: prefill and decode per batch size) or "
+           "serving (requests to an OpenAI-compatible server at a concurrency or rate).", True, BENCHMARK_KINDS),
+    Column("benchmark_tool", "str", "The benchmark client: text-generation-benchmark, vllm bench serve, "
+           "sglang.bench_serving."),
+    Column("benchmark_tool_version", "str", "Version of the benchmark client, if known."),
+    Column("sweep_id", "str", "Runs of one server start (one setup, one sweep of loads) share this id."),
+    Column("status", "enum", "ok, or failed (no numbers, or only some: see failure_reason).", True, RUN_STATUSES,
+           default="ok"),
+    Column("failure_reason", "str", "Why the run failed, from the tool's output or the server's log."),
     Column("image", "str", "Container image reference."),
     Column("image_digest", "str", "Content digest of the image that ran."),
     Column("driver_version", "str", "GPU driver version."),
@@ -77,6 +124,20 @@ RUN_COLUMNS: tuple[Column, ...] = (
     Column("top_n_tokens", "int", "Top-n tokens returned, empty when off."),
     Column("watermark", "bool", "Watermarking on (true/false)."),
     Column("do_sample", "bool", "Sampling on (true/false)."),
+    Column("dataset", "str", "Serving workload: the prompt dataset (random, sharegpt, ...)."),
+    Column("input_len", "int", "Serving workload: prompt tokens asked per request (--random-input-len)."),
+    Column("output_len", "int", "Serving workload: output tokens asked per request (--random-output-len)."),
+    Column("range_ratio", "float", "Serving workload: --random-range-ratio; its meaning differs between tools and "
+           "versions (see Methodology)."),
+    Column("ignore_eos", "bool", "Serving workload: generation ignored end-of-sequence, so every request produced "
+           "output_len tokens (true/false; empty when unknown)."),
+    Column("num_prompts", "int", "Serving workload: requests sent."),
+    Column("request_rate", "rate", "Serving workload: requests per second the client aimed at; inf = all at once."),
+    Column("max_concurrency", "int", "Serving workload: most requests in flight at once (the load level)."),
+    Column("seed", "int", "Serving workload: random seed of the prompts."),
+    Column("validity_flags", "flaglist", "What may make the numbers misleading, space separated: "
+           + ", ".join(VALIDITY_FLAGS) + ".", False, VALIDITY_FLAGS),
+    Column("validity_notes", "str", "The figures behind the validity flags (e.g. 133 of 640 output tokens)."),
     Column("prefill_throughput_formula", "enum", "What the tool's prefill 'tokens/secs' really counted: seq_per_s "
            "(before TGI 2.4.1: batch / latency) or tok_per_s (from 2.4.1: batch x sequence length / latency).",
            False, PREFILL_FORMULAS),
@@ -88,11 +149,13 @@ RUN_COLUMNS: tuple[Column, ...] = (
 
 RESULT_COLUMNS: tuple[Column, ...] = (
     Column("run_id", "str", "The run (runs.csv) this value belongs to.", True),
-    Column("batch_size", "int", "Concurrent sequences.", True),
-    Column("metric", "enum", "What was measured; the unit is the name's suffix (ms, seq_per_s, tok_per_s).",
-           True, METRICS),
-    Column("stat", "enum", "avg, min, max are exact; p50/p90/p99 from text-generation-benchmark are not "
-           "trustworthy (see Methodology).", True, STATS),
+    Column("batch_size", "int", "Static batches: concurrent sequences. Empty for serving runs, whose load is the "
+           "run's max_concurrency and request_rate."),
+    Column("metric", "enum", "What was measured; the unit is the name's suffix (ms, s, seq_per_s, tok_per_s, "
+           "req_per_s; counts have none).", True, METRICS),
+    Column("stat", "stat", "Static batches: avg, min, max are exact; p50/p90/p99 from text-generation-benchmark are "
+           "not trustworthy (see Methodology). Serving: mean, median, std and percentiles over every request; "
+           "value for totals.", True, STATS),
     Column("value", "float", "The number; empty when the batch size failed (NaN) or was not reported."),
 )
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from collector.data.errors import GpubenchError
+from collector.data.migrate import migrate, upgrade_text
 from collector.data.records import Run
 from collector.data.schema import (
     GPU_SPECS_CSV,
@@ -51,6 +52,7 @@ class Dataset:
     prices: list[Record] = field(default_factory=list)
     gpu_specs: list[Record] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    version: int = SCHEMA_VERSION  # the version on disk (older ones are upgraded when read)
 
     def frames(self):
         """The four tables as pandas DataFrames (unknown values as NaN / <NA>)."""
@@ -74,6 +76,7 @@ class AddReport:
     added: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     prices_added: int = 0
+    redactions: list[str] = field(default_factory=list)  # secrets removed from raw copies: "file: field"
 
 
 # ---------------------------------------------------------------- values
@@ -101,17 +104,20 @@ def load(root: Path) -> Dataset:
         raise GpubenchError(
             f"no {VERSION_FILE} file: this is not a gpubench data directory "
             "(restore it from git, or import data into an empty folder to start one)", path=str(root))
-    if version != SCHEMA_VERSION:
-        advice = ("upgrade gpubench (pip install -U gpubench) to read it" if version > SCHEMA_VERSION
-                  else "re-import the raw outputs under data/raw with this version")
+    if version > SCHEMA_VERSION or version < 1:
         raise GpubenchError(
-            f"data schema version {version} is not the one this gpubench knows ({SCHEMA_VERSION}): {advice}",
-            path=str(root / VERSION_FILE), line=1)
-    ds = Dataset(root=root)
-    run_rows = read_table(root / RUNS_CSV, RUNS_CSV)
-    ds.results = read_table(root / RESULTS_CSV, RESULTS_CSV)
-    ds.prices = read_table(root / PRICES_CSV, PRICES_CSV)
-    ds.gpu_specs = read_table(root / GPU_SPECS_CSV, GPU_SPECS_CSV)
+            f"data schema version {version} is not one this gpubench knows (1 to {SCHEMA_VERSION}): upgrade "
+            "gpubench (pip install -U gpubench) to read it", path=str(root / VERSION_FILE), line=1)
+    ds = Dataset(root=root, version=version)
+    if version < SCHEMA_VERSION:
+        ds.warnings.append(f"{root}: schema version {version} read as version {SCHEMA_VERSION} (columns added, "
+                           "nothing lost); 'gpubench migrate' writes it so, keeping a backup")
+
+    def table(name: str) -> list[Record]:
+        return read_table(root / name, name, upgrade=lambda text: upgrade_text(text, name, version))
+
+    run_rows = table(RUNS_CSV)
+    ds.results, ds.prices, ds.gpu_specs = table(RESULTS_CSV), table(PRICES_CSV), table(GPU_SPECS_CSV)
     _check_consistency(ds, run_rows)
     for table in (run_rows, ds.results, ds.prices, ds.gpu_specs):
         for row in table:
@@ -123,18 +129,18 @@ def load(root: Path) -> Dataset:
 def _check_consistency(ds: Dataset, run_rows: list[Record]) -> None:
     runs_path = str(ds.root / RUNS_CSV)
     results_path = str(ds.root / RESULTS_CSV)
-    run_ids: set[object] = set()
+    kinds: dict[object, object] = {}
     for row in run_rows:
-        if row["run_id"] in run_ids:
+        if row["run_id"] in kinds:
             raise GpubenchError(f"run_id {row['run_id']} appears twice", path=runs_path, line=row["_line"])
-        run_ids.add(row["run_id"])
+        kinds[row["run_id"]] = row["benchmark_kind"]
         if isinstance(row["gpu_count"], int) and row["gpu_count"] < 1:
             raise GpubenchError("column gpu_count: must be at least 1", path=runs_path, line=row["_line"])
     seen: set[tuple] = set()
     kept = []
     orphans = 0
     for row in ds.results:
-        if row["run_id"] not in run_ids:
+        if row["run_id"] not in kinds:
             orphans += 1  # left by an interrupted write; runs.csv is the commit point
             continue
         key = (row["run_id"], row["batch_size"], row["metric"], row["stat"])
@@ -143,6 +149,9 @@ def _check_consistency(ds: Dataset, run_rows: list[Record]) -> None:
                                 path=results_path, line=row["_line"])
         if isinstance(row["batch_size"], int) and row["batch_size"] < 1:
             raise GpubenchError("column batch_size: must be at least 1", path=results_path, line=row["_line"])
+        if (row["batch_size"] is None) != (kinds[row["run_id"]] == "serving"):
+            raise GpubenchError("column batch_size: needed for a static-batch run, empty for a serving run (its "
+                                "load is in runs.csv)", path=results_path, line=row["_line"])
         seen.add(key)
         kept.append(row)
     ds.results = kept
@@ -200,9 +209,12 @@ def collect_lock(root: Path) -> Iterator[None]:
 def _empty_dataset(root: Path) -> Dataset:
     """A new store may start in a folder that does not exist yet or holds nothing of ours."""
     names = [VERSION_FILE, *TABLES]
-    if any((root / n).exists() for n in names):
-        return load(root)
-    return Dataset(root=root)
+    if not any((root / n).exists() for n in names):
+        return Dataset(root=root)
+    ds = load(root)
+    if ds.version < SCHEMA_VERSION:  # writing it whole at the current version: keep the old files first
+        migrate(root, ds.version)
+    return ds
 
 
 def add(

@@ -8,7 +8,7 @@ import io
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from collector.data.errors import GpubenchError
 from collector.data.schema import TABLES, column_names
@@ -17,8 +17,10 @@ from collector.data.values import format_value, parse_value
 Record = dict[str, object]
 
 
-def read_table(path: Path, table: str, *, display: str | None = None) -> list[Record]:
-    """Read and validate one CSV file of the schema. Columns may come in any order; all must be there."""
+def read_table(path: Path, table: str, *, display: str | None = None,
+               upgrade: Callable[[str], str] | None = None) -> list[Record]:
+    """Read and validate one CSV file of the schema (after `upgrade`, for an older schema version). Columns may come
+    in any order; all must be there."""
     display = display or str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -26,7 +28,7 @@ def read_table(path: Path, table: str, *, display: str | None = None) -> list[Re
         raise GpubenchError("file is missing; restore it from git (git checkout -- data/)", path=display) from None
     except UnicodeDecodeError:
         raise GpubenchError("not UTF-8 text", path=display) from None
-    return read_table_text(text, table, display=display)
+    return read_table_text(upgrade(text) if upgrade else text, table, display=display)
 
 
 def read_table_text(text: str, table: str, *, display: str, missing_marks: tuple[str, ...] = ()) -> list[Record]:

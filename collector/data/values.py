@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 
 from collector.data.errors import GpubenchError
-from collector.data.schema import Column
+from collector.data.schema import PERCENTILE_STAT, Column
 
 
 def parse_value(text: str, col: Column, *, path: str, line: int | None) -> object:
     """Turn one CSV cell into a Python value, or raise an error naming the file, line and column."""
     text = text.strip()
     if text == "":
-        if col.type == "intlist":
+        if col.type in ("intlist", "flaglist"):
             return []
         if col.required:
             raise GpubenchError(f"column {col.name}: a value is required", path=path, line=line)
@@ -35,6 +36,20 @@ def parse_value(text: str, col: Column, *, path: str, line: int | None) -> objec
         if not math.isfinite(value):
             raise bad("a finite number (leave the cell empty when unknown)")
         return value
+    if col.type == "rate":
+        try:
+            value = float(text)
+        except ValueError:
+            raise bad("a number, or inf for no limit") from None
+        if math.isnan(value) or value < 0:
+            raise bad("a number >= 0, or inf for no limit")
+        return value
+    if col.type == "flaglist":
+        flags = text.split()
+        wrong = [f for f in flags if f not in col.choices]
+        if wrong:
+            raise bad("made of " + ", ".join(col.choices))
+        return flags
     if col.type == "bool":
         if text not in ("true", "false"):
             raise bad("true or false")
@@ -56,7 +71,9 @@ def parse_value(text: str, col: Column, *, path: str, line: int | None) -> objec
             return [int(x) for x in text.split()]
         except ValueError:
             raise bad("whole numbers separated by spaces") from None
-    if col.type == "enum":
+    if col.type == "stat" and re.fullmatch(PERCENTILE_STAT, text):
+        return text
+    if col.type in ("enum", "stat"):
         if text not in col.choices:
             raise bad("one of " + ", ".join(col.choices))
         return text

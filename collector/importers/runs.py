@@ -34,6 +34,10 @@ def tgi_run(parsed: ParsedBenchmark, raw: bytes, *, source: str, raw_path: str, 
         if printed is not None:
             values[p.name] = printed
     values.setdefault("engine", "tgi")
+    values.update(benchmark_kind="static_batch", benchmark_tool="text-generation-benchmark")
+    if parsed.failed_batch_sizes:
+        values["validity_flags"] = ["failed_batches"]
+        values["validity_notes"] = "failed batch sizes: " + " ".join(map(str, parsed.failed_batch_sizes))
     run_id = content_id(raw, *identity)
     values.update(run_id=run_id, source=source, raw_path=raw_path, batch_sizes=parsed.batch_sizes,
                   failed_batch_sizes=parsed.failed_batch_sizes,

@@ -114,7 +114,8 @@ def _setup_values(model: str, config: str, rows: list[tuple[int, dict]], where: 
               "published_at": meta.get("published_at"), "gpu": match.group(2).strip(),
               "gpu_count": int(match.group(1)), "num_shard": shared["num_shard"] or None, "model_id": model,
               "price_usd_per_hr": shared["price_usd_per_hr"] or None, "notes": meta.get("notes"),
-              "failed_batch_sizes": []}
+              "failed_batch_sizes": [], "benchmark_kind": "static_batch",
+              "benchmark_tool": "text-generation-benchmark"}
     if values["price_usd_per_hr"] is not None:
         values["price_date"] = meta.get("published_at")
         values["price_source"] = meta["reports"][model]

@@ -1,7 +1,7 @@
 """Reading a TGI server log: why it died, and its lines without tracing's prefix (logs written here by hand in the
 launcher's format)."""
 
-from collector.tgi import failure_reason, log_message
+from collector.fleet.server_log import failure_reason, log_message
 
 OOM_LOG = """2024-08-01T10:00:00.000000Z  INFO hf_hub: Token file not found "/data/token"
 2024-08-01T10:00:01.000000Z  INFO text_generation_launcher: Starting shard rank=0

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run(run_id: str, **extra) -> dict:
     return new_run({"run_id": run_id, "source": "imported", "gpu": "H100 SXM", "gpu_count": 8,
-                          "engine": "tgi", **extra}, where="test")
+                          "engine": "tgi", "benchmark_kind": "static_batch", **extra}, where="test")
 
 
 def results(run_id: str, batches=(1, 2)) -> list[dict]:
@@ -88,7 +88,7 @@ def edit_line(path: Path, line: int, old: str, new: str) -> None:
     ("results.csv", 4, ",393.25", ",393.25 ms", "results.csv:4: column value: '393.25 ms' is not a number"),
     ("results.csv", 2, "prefill_latency_ms", "prefill_latency_s", "results.csv:2: column metric: "
      "'prefill_latency_s' is not one of"),
-    ("results.csv", 2, ",avg,", ",mean,", "results.csv:2: column stat: 'mean' is not one of"),
+    ("results.csv", 2, ",avg,", ",average,", "results.csv:2: column stat: 'average' is not one of"),
     ("prices.csv", 2, "2024-08-01", "01/08/2024", "prices.csv:2: column price_date: '01/08/2024' is not a date"),
     ("runs.csv", 1, "gpu_count", "gpus", "runs.csv:1: missing column(s) gpu_count; unknown column(s) gpus"),
 ])

@@ -51,7 +51,7 @@ def test_commands_spell_out_every_recorded_parameter():
            "launcher_args": "--sharded true --num-shard 4 --max-input-tokens 4096", "num_shard": 4,
            "tokenizer": None, "batch_sizes": [1, 8], "sequence_length": 512, "decode_length": 128, "n_runs": 5,
            "warmups": 2, "temperature": 0.7, "top_k": 50, "do_sample": True, "watermark": False}
-    run = new_run({"run_id": "r1", "source": "imported", "gpu": "MI250", "gpu_count": 4, "engine": "tgi", **run},
+    run = new_run({"run_id": "r1", "source": "imported", "gpu": "MI250", "gpu_count": 4, "engine": "tgi", "benchmark_kind": "static_batch", **run},
                   where="test")
     server = commands.server_command(run)
     assert "--device /dev/kfd --device /dev/dri" in server and "--gpus" not in server
