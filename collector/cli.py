@@ -45,12 +45,10 @@ def non_negative_float(text: str) -> float:
 
 def cmd_parse(args: argparse.Namespace) -> int:
     from collector.data.values import format_value
-    from collector.parsers.tgi_benchmark import parse_tgi_benchmark
+    from collector.parsers import parse_output
 
-    parsed = []
-    for path in args.files:
-        parsed.append(parse_tgi_benchmark(_read(path), path=str(path), sequence_length=args.sequence_length,
-                                          engine_version=args.engine_version))
+    parsed = [p for path in args.files for p in parse_output(_read(path), str(path),
+              sequence_length=args.sequence_length, engine_version=args.engine_version)]
     for p in parsed:
         for warning in p.warnings:
             print(f"warning: {warning}", file=sys.stderr)
@@ -64,10 +62,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
         if len(parsed) > 1:
             if i:
                 print()
-            print(f"# file: {p.path}")
-        writer.writerow(["batch_size", "metric", "stat", "value"])
-        for r in p.rows:
-            writer.writerow([r["batch_size"], r["metric"], r["stat"], format_value(r["value"])])
+            print(f"# file: {p.path}" + (f" (run at line {p.line})" if getattr(p, "line", None) else ""))
+        writer.writerow(p.csv_header)
+        for row in p.csv_rows():
+            writer.writerow([format_value(v) for v in row])
     return 0
 
 
@@ -78,22 +76,23 @@ def _read(path: Path) -> bytes:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from collector.importers.tgi_outputs import import_tgi_outputs
+    from collector.importers.files import import_paths
 
-    for path in args.files:
-        _read(path)
+    for path in args.paths:
+        if not path.is_dir():
+            _read(path)
     provenance = {
         "gpu": args.gpu, "gpu_count": args.gpu_count, "num_shard": args.num_shard, "host": args.host,
-        "model_id": args.model, "model_revision": args.model_revision, "engine_version": args.engine_version,
-        "image": args.image, "dtype": args.dtype, "quantize": args.quantize, "measured_at": args.measured_at,
-        "sequence_length": args.sequence_length, "source_url": args.source_url,
+        "model_id": args.model, "model_revision": args.model_revision, "engine": args.engine,
+        "engine_version": args.engine_version, "image": args.image, "dtype": args.dtype, "quantize": args.quantize,
+        "measured_at": args.measured_at, "sequence_length": args.sequence_length,
         "price_usd_per_hr": args.price, "price_date": args.price_date, "price_source": args.price_source,
         "notes": args.notes,
     }
     if args.price is not None and not args.price_date:
         raise GpubenchError("--price needs --price-date (prices change; the date says when it was true)")
-    report = import_tgi_outputs(args.data, args.files, on_warning=lambda m: print(m, file=sys.stderr),
-                                **provenance)
+    report = import_paths(args.data, args.paths, on_warning=lambda m: print(m, file=sys.stderr),
+                          source_url=args.source_url, **provenance)
     _print_report(report, args.data)
     return 0
 
@@ -122,6 +121,8 @@ def _print_report(report, data_dir: Path) -> None:
         print(f"  added   {run_id}")
     for run_id in report.skipped:
         print(f"  skipped {run_id} (already in data/)")
+    for redaction in report.redactions:
+        print(f"  redacted {redaction} in the raw copy (a secret must not be published)")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -256,18 +257,23 @@ def add_parse(sub, data: argparse.ArgumentParser) -> None:
 
 def add_import(sub, data: argparse.ArgumentParser) -> None:
     p = new_command(sub, cmd_import, "import", parents=[data],
-        help="add text-generation-benchmark outputs to data/ with their provenance",
-        description="Parse outputs and add each as a run to data/, with the raw file kept unchanged under data/raw/. "
-                    "Importing the same output again changes nothing.")
-    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    p.add_argument("--gpu", required=True, metavar="NAME", help="GPU model, e.g. 'H100 SXM'")
-    p.add_argument("--gpu-count", required=True, type=positive_int, metavar="N", help="GPUs in the instance")
+        help="add benchmark outputs or a results tree to data/ with their provenance",
+        description="Parse outputs of text-generation-benchmark, vllm bench serve or sglang.bench_serving (saved "
+                    "JSON, JSON lines, printed results, terminal captures) and add each run to data/, with the raw "
+                    "file kept under data/raw/ (secrets redacted, and said so). A folder is a results tree laid out "
+                    "<model>/<sku>/<timestamp>/{vllm,sglang}-c<N>.json, priced by its catalog-gpus.json. Importing "
+                    "the same output again changes nothing.")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="output files, or results-tree folders")
+    p.add_argument("--gpu", metavar="NAME", help="GPU model, e.g. 'H100 SXM' (needed for files)")
+    p.add_argument("--gpu-count", type=positive_int, metavar="N", help="GPUs in the instance (needed for files)")
+    p.add_argument("--engine", choices=("tgi", "vllm", "sglang"),
+                   help="inference server (default: the one whose benchmark wrote the file)")
     p.add_argument("--num-shard", type=positive_int, metavar="N", help="tensor-parallel shards (default: unknown)")
     p.add_argument("--model", metavar="ID", help="served model id (the output names only the tokenizer)")
     p.add_argument("--model-revision", metavar="REV")
     p.add_argument("--host", metavar="LABEL", help="where it ran")
     p.add_argument("--measured-at", metavar="DATE", help="when it ran (ISO 8601)")
-    p.add_argument("--engine-version", metavar="V", help="TGI version, e.g. 3.3.5")
+    p.add_argument("--engine-version", metavar="V", help="server version, e.g. TGI 3.3.5 or vLLM 0.8.5")
     p.add_argument("--image", metavar="REF", help="container image that ran")
     p.add_argument("--dtype", metavar="DTYPE", help="weights precision, e.g. bfloat16")
     p.add_argument("--quantize", metavar="METHOD", help="quantization, e.g. fp8")
@@ -276,7 +282,8 @@ def add_import(sub, data: argparse.ArgumentParser) -> None:
     p.add_argument("--price", type=non_negative_float, metavar="USD_PER_HOUR", help="instance price per hour")
     p.add_argument("--price-date", metavar="YYYY-MM-DD", help="date of that price (required with --price)")
     p.add_argument("--price-source", metavar="URL", help="where the price was read")
-    p.add_argument("--source-url", metavar="URL", help="where the output was published")
+    p.add_argument("--source-url", metavar="URL",
+                   help="where the output was published (for a results tree: the URL of its root folder)")
     p.add_argument("--notes", metavar="TEXT", help="caveats worth keeping with the run")
 
 

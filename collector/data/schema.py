@@ -28,6 +28,7 @@ STATIC_BATCH_METRICS = (
 SERVING_LATENCY_METRICS = ("ttft_ms", "tpot_ms", "itl_ms", "e2el_ms")
 SERVING_VALUE_METRICS = (
     "request_throughput_req_per_s",
+    "request_goodput_req_per_s",
     "output_throughput_tok_per_s",
     "input_throughput_tok_per_s",
     "total_throughput_tok_per_s",
@@ -35,10 +36,15 @@ SERVING_VALUE_METRICS = (
     "completed_requests",
     "failed_requests",
     "input_tokens",
+    "input_text_tokens",
+    "input_vision_tokens",
     "output_tokens",
+    "output_tokens_retokenized",
     "duration_s",
     "concurrency_mean",
-    "max_concurrent_requests",
+    "max_concurrency_observed",
+    "spec_accept_length",
+    "rtfx",
 )
 METRICS = STATIC_BATCH_METRICS + SERVING_LATENCY_METRICS + SERVING_VALUE_METRICS
 STATIC_BATCH_STATS = ("avg", "min", "max", "p50", "p90", "p99")

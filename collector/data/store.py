@@ -37,7 +37,7 @@ from collector.data.schema import (
     VERSION_FILE,
     column_names,
 )
-from collector.data.tables import Record, read_table, table_bytes, write_atomic
+from collector.data.tables import Record, check_rows, read_table, table_bytes, write_atomic
 
 LOCK_FILE = ".lock"
 
@@ -230,6 +230,9 @@ def add(
     are and never duplicated. Price snapshots are keyed by (gpu, gpu_count, price_date, source_url)."""
     root = Path(root)
     report = AddReport()
+    check_rows(results, RESULTS_CSV, display=RESULTS_CSV)
+    check_rows(prices or [], PRICES_CSV, display=PRICES_CSV)
+    check_rows(gpu_specs or [], GPU_SPECS_CSV, display=GPU_SPECS_CSV)
     with locked(root):
         ds = _empty_dataset(root)
         known = {r.run_id for r in ds.runs}

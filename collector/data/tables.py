@@ -63,6 +63,15 @@ def read_table_text(text: str, table: str, *, display: str, missing_marks: tuple
     return rows
 
 
+def check_rows(rows: Iterable[Record], table: str, *, display: str) -> None:
+    """Refuse rows that would not read back: every value must be what its column admits (what the loader checks,
+    applied before writing, so that a bad row never reaches data/)."""
+    columns = TABLES[table]
+    for i, row in enumerate(rows, 1):
+        for col in columns:
+            parse_value(format_value(row.get(col.name)), col, path=f"{display} (new row {i})", line=None)
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write a file so that readers see either the old or the new content, never a part."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -89,7 +89,9 @@ def format_value(value: object) -> str:
     if isinstance(value, float):
         if math.isnan(value):
             return ""
-        return format(value, ".10g")
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)  # the shortest text that reads back as the same number: never rounded
     if isinstance(value, (list, tuple)):
         return " ".join(str(v) for v in value)
     return str(value)

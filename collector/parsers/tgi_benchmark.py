@@ -104,6 +104,11 @@ class ParsedBenchmark:
     tables: list[str] = field(default_factory=list)  # which tables were found: parameters, latency, throughput
     warnings: list[str] = field(default_factory=list)
 
+    csv_header = ("batch_size", "metric", "stat", "value")
+
+    def csv_rows(self) -> list[tuple]:
+        return [(r["batch_size"], r["metric"], r["stat"], r["value"]) for r in self.rows]
+
     def to_document(self) -> dict:
         """The JSON document of `gpubench parse --format json`: everything parsed, each row marked reliable or not."""
         return {

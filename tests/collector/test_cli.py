@@ -79,12 +79,13 @@ def test_import_adds_run_with_raw_file_and_is_idempotent(data_copy):
     args = ["import", LLAMA, "--gpu", "A10G", "--gpu-count", "1", "--model", "meta-llama/Llama-2-7b-hf",
             "--price", "1.21", "--price-date", "2024-05-01", "--source-url", "https://example.org/post",
             "--data", data_copy]
+    before = len(list(csv.DictReader(open(data_copy / "runs.csv"))))
     first = gpubench(*args)
     assert first.returncode == 0, first.stderr
     assert "1 run(s) added" in first.stdout
     runs = list(csv.DictReader(open(data_copy / "runs.csv")))
     mine = [r for r in runs if r["gpu"] == "A10G"]
-    assert len(mine) == 1 and len(runs) == 11
+    assert len(mine) == 1 and len(runs) == before + 1
     run = mine[0]
     assert (run["source"], run["gpu_count"], run["sequence_length"], run["decode_length"]) == ("imported", "1", "10", "8")
     assert run["batch_sizes"] == "1 2 4 8 16 32" and run["prefill_throughput_formula"] == "seq_per_s"

@@ -1,0 +1,65 @@
+"""Import benchmark output files (text-generation-benchmark, vllm bench serve, sglang.bench_serving) with what the
+user tells about them (GPU, model, price, ...), and results trees, whose folders tell it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from collector.data import store
+from collector.data.errors import GpubenchError
+from collector.data.records import content_id
+from collector.importers.results_tree import read_results_tree
+from collector.importers.runs import price_snapshot, safe_name, tgi_run
+from collector.importers.serving import serving_run
+from collector.parsers import parse_output
+from collector.parsers.secrets import redact_text
+from collector.parsers.tgi_benchmark import ParsedBenchmark
+from collector.parsers.text_input import read_output
+
+
+def import_paths(data_dir: Path, paths: list[Path], *, on_warning=print, source_url: str | None = None,
+                 **provenance: object) -> store.AddReport:
+    """Parse everything first (so a bad file leaves data/ untouched), then add it all in one write. A folder is a
+    results tree (`<model>/<sku>/<timestamp>/`); a file needs at least `gpu` and `gpu_count`."""
+    runs, results, raw_files, prices, redactions = [], [], {}, [], []
+    files = [p for p in paths if not p.is_dir()]
+    if files and not (provenance.get("gpu") and provenance.get("gpu_count")):
+        raise GpubenchError("importing a file needs --gpu and --gpu-count (a results tree says them in its folder "
+                            "names)", path=str(files[0]))
+    for folder in (p for p in paths if p.is_dir()):
+        tree = read_results_tree(folder, source_url=source_url)
+        runs, results, prices, redactions = runs + tree.runs, results + tree.results, prices + tree.prices, \
+            redactions + tree.redactions
+        raw_files.update(tree.raw_files)
+    sweep = content_id(*(str(provenance.get(k) or "") for k in ("gpu", "gpu_count", "model_id", "measured_at")))
+    for path in files:
+        raw = read_output(path)
+        kept, redacted = redact_text(raw, path=str(path))
+        redactions += [f"{path}: {r}" for r in redacted]
+        # The id covers what was measured and on what, so the same output imported twice is one run.
+        identity = tuple(str(provenance.get(k) or "") for k in ("gpu", "gpu_count", "model_id"))
+        outputs = parse_output(raw, str(path), sequence_length=provenance.get("sequence_length"),
+                               engine_version=provenance.get("engine_version"))
+        for i, parsed in enumerate(outputs):
+            for warning in parsed.warnings:
+                on_warning(f"warning: {warning}")
+            run_id = content_id(raw, *identity, *([str(i)] if i else []))
+            raw_path = f"raw/{content_id(raw, *identity)}/{safe_name(path.name)}"
+            if isinstance(parsed, ParsedBenchmark):
+                run, rows = tgi_run(parsed, raw, source="imported", raw_path=raw_path, identity=identity,
+                                    source_url=source_url, **provenance)
+            else:
+                run, rows = serving_run(parsed, run_id=run_id, raw_path=raw_path, source="imported",
+                                        source_url=source_url, sweep_id=sweep, **_serving_fields(provenance))
+            runs.append(run)
+            results.extend(rows)
+            raw_files[raw_path] = kept.encode("utf-8") if redacted else raw
+    prices += [p for p in (price_snapshot(r) for r in runs if r.price_usd_per_hr is not None) if p not in prices]
+    report = store.add(data_dir, runs, results, raw_files=raw_files, prices=prices)
+    report.redactions = redactions
+    return report
+
+
+def _serving_fields(provenance: dict[str, object]) -> dict[str, object]:
+    """The user's facts that apply to a serving run (the TGI benchmark's parameters do not)."""
+    return {k: v for k, v in provenance.items() if k not in ("sequence_length",)}
