@@ -76,8 +76,8 @@ def content_id(*parts: bytes | str) -> str:
     return h.hexdigest()[:16]
 
 
-RESUME_FIELDS = ("host", "model_id", "image", "num_shard", "batch_sizes", "sequence_length", "decode_length",
-                 "n_runs", "warmups")
+RESUME_FIELDS = ("host", "engine", "model_id", "image", "num_shard", "batch_sizes", "sequence_length",
+                 "decode_length", "n_runs", "warmups", "input_len", "output_len")
 
 
 def resume_key(run: "Run") -> tuple:

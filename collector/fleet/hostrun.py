@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import shlex
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from collector.data import store
 from collector.data.errors import GpubenchError
-from collector.data.records import Run, content_id
-from collector.data.tables import write_atomic
-from collector.engines import tgi
-from collector.fleet import containers, preflight, terminal
+from collector.data.records import Run
+from collector.engines import ENGINES
+from collector.fleet import collected, containers, preflight, terminal
+from collector.fleet.collected import ServerOutcome
+from collector.fleet.docker_api import DockerOverSsh
 from collector.fleet.inventory import Host
-from collector.fleet.readiness import Cancelled, wait_until_ready
+from collector.fleet.readiness import Cancelled, check_port_free, wait_until_ready
+from collector.fleet.serving_client import run_point
 from collector.fleet.ssh import SshOptions, connect
-from collector.importers.runs import price_snapshot, tgi_run
-from collector.parsers.tgi_benchmark import parse_tgi_benchmark
+from collector.parsers import sglang_bench_serving, vllm_bench_serve
 
 PHASES = ("queued", "connecting", "preflight", "image", "starting", "loading", "benchmark", "saving", "cleanup",
           "done", "failed", "skipped", "cancelled")
@@ -35,7 +32,7 @@ class HostStatus:
     message: str = ""
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
-    run_id: str | None = None
+    run_ids: list[str] = field(default_factory=list)
     error: str | None = None
     leftover: str | None = None  # a container that could not be removed
     notes: list[str] = field(default_factory=list)  # things worth telling at the end (e.g. stale containers)
@@ -44,6 +41,10 @@ class HostStatus:
     @property
     def elapsed(self) -> float:
         return (self.finished or time.monotonic()) - self.started
+
+    def reset_clock(self) -> None:
+        """Start counting now: a host that waited for another entry on its machine did not run meanwhile."""
+        self.started = time.monotonic()
 
 
 class Secrets:
@@ -75,21 +76,17 @@ class CollectContext:
 
 
 def planned_run(host: Host) -> Run:
-    """The run a host is about to make, as far as the inventory says: what `--resume` compares with data/."""
-    b = host.benchmark
-    return Run(run_id="", source="collected", gpu=host.gpu, gpu_count=host.gpus, engine="tgi", host=host.name,
-               model_id=host.model, image=host.image, num_shard=host.num_shard, batch_sizes=tuple(b.batch_sizes),
-               sequence_length=b.sequence_length, decode_length=b.decode_length, n_runs=b.runs, warmups=b.warmups)
-
-
-@dataclass
-class ServerOutcome:
-    """What one server start gave back: the benchmark's capture and what the server told about itself."""
-
-    capture: terminal.BenchmarkCapture
-    info: dict
-    log_text: str
-    measured_at: str
+    """The run a (single-engine) host is about to make, as far as the inventory says: what `--resume` compares
+    with data/."""
+    common = dict(run_id="", source="collected", gpu=host.gpu, gpu_count=host.gpus, engine=host.engine,
+                  host=host.name, model_id=host.model, image=host.image, num_shard=host.num_shard)
+    if host.engine == "tgi":
+        b = host.benchmark
+        return Run(**common, benchmark_kind="static_batch", batch_sizes=tuple(b.batch_sizes),
+                   sequence_length=b.sequence_length, decode_length=b.decode_length, n_runs=b.runs,
+                   warmups=b.warmups)
+    w = host.workload
+    return Run(**common, benchmark_kind="serving", input_len=w.input_len, output_len=w.output_len)
 
 
 class HostRun:
@@ -98,6 +95,19 @@ class HostRun:
     def __init__(self, host: Host, ctx: CollectContext, status: HostStatus):
         self.host, self.ctx, self.status = host, ctx, status
         self.conn = None
+        self.docker: DockerOverSsh | None = None
+
+    @property
+    def last_work(self) -> str:
+        """The phase that was under way (cleanup comes after every failure)."""
+        phases = [name for name, _ in self.status.timeline if name not in ("cleanup", "failed")]
+        return {"benchmark": "the benchmark"}.get(phases[-1], phases[-1]) if phases else "connecting"
+
+    def connection_lost(self) -> bool:
+        if self.conn is None or self.conn.client is None:
+            return False
+        transport = self.conn.client.get_transport()
+        return transport is None or not transport.is_active()
 
     def phase(self, name: str, message: str = "") -> None:
         if name != self.status.phase:
@@ -107,136 +117,153 @@ class HostRun:
     def preflight(self) -> preflight.HostFacts:
         self.phase("connecting", self.host.ssh)
         self.conn = connect(self.host, self.ctx.ssh)
+        self.docker = DockerOverSsh(self.conn)
         self.phase("preflight", "docker, GPUs, disk")
-        facts = preflight.gather(self.conn, self.host)
-        removed = remove_stale_containers(self.conn, facts.containers, self.ctx.session)
+        facts = preflight.gather(self.conn, self.docker.client, self.host)
+        removed = remove_stale_containers(self.docker.client, facts.containers, self.ctx.session)
         if removed:
             self.status.notes.append(f"removed {removed} container(s) left by an earlier run")
+        if not self.ctx.token and not preflight.model_cached(facts, self.host.model):
+            self.status.notes.append(f"HF_TOKEN is not set and {self.host.model} is not in the host's cache: a "
+                                     "gated model will fail to download (set HF_TOKEN)")
         return facts
 
-    def image(self, facts: preflight.HostFacts) -> containers.ImageInfo:
-        self.phase("image", self.host.image)
-        return containers.ensure_image(self.conn, self.host, facts.image)
-
-    def serve_and_benchmark(self) -> ServerOutcome:
-        """Start the server, wait until it is ready, run the benchmark; the container is removed whatever happens."""
-        host, ctx, conn = self.host, self.ctx, self.conn
-        name = f"gpubench-{host.name}-{ctx.session[:8]}"
-        measured_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-        log_text = ""
+    def serve(self, host: Host, facts: preflight.HostFacts) -> ServerOutcome:
+        """One engine: its image, a free port, the server started and ready, its benchmark (TGI's, or the whole
+        serving sweep on this one start), the log; the container is removed whatever happens."""
+        assert self.docker and self.conn
+        engine = ENGINES[host.engine]
+        client = self.docker.client
+        self.phase("image", host.image or "")
+        outcome = ServerOutcome(host, engine, containers.ensure_image(client, host), collected.utc_now())
+        check_port_free(self.conn, host.port or engine.DEFAULT_PORT)
+        name = f"gpubench-{host.name}-{engine.NAME}-{self.ctx.session[:8]}"
         try:
             self.phase("starting", name)
-            containers.start_server(conn, host, name, ctx.session, ctx.token)
-            self.phase("loading", "waiting for /health")
-            info = wait_until_ready(conn, host, name, on_status=lambda m: self.phase("loading", m),
-                                        cancel=ctx.cancel)
-            self.phase("benchmark", "starting text-generation-benchmark")
-            capture = terminal.run_benchmark(conn, host, name, on_status=lambda m: self.phase("benchmark", m),
-                                        cancel=ctx.cancel)
-            log_text = containers.logs_tail(conn, name)
+            containers.start_server(client, host, engine, containers.server_container(host, engine, name,
+                                                                                      self.ctx.session),
+                                    self.ctx.token)
+            self.phase("loading", f"waiting for {engine.READY_PATH}")
+            outcome.info = wait_until_ready(self.conn, client, host, engine, name, cancel=self.ctx.cancel,
+                                            on_status=lambda m: self.phase("loading", m))
+            self.benchmark(host, engine, name, outcome)
+            outcome.log_text = containers.logs_tail(client, name)
+        except Exception as e:
+            if not isinstance(e, Cancelled):  # keep the server's log of every failure
+                self._keep_log(name, e)
+            raise
         finally:
-            if not log_text:
-                try:
-                    log_text = containers.logs_tail(conn, name)
-                except Exception:  # the connection may be gone; the cleanup below says so
-                    log_text = ""
             self.phase("cleanup", f"removing {name}")
-            remove_with_retry(conn, host, name, ctx, self.status)
-        return ServerOutcome(capture, info, log_text, measured_at)
+            remove_with_retry(self, name)
+        return outcome
 
-    def save(self, facts: preflight.HostFacts, image: containers.ImageInfo, outcome: ServerOutcome) -> None:
-        """Parse the capture and add the run, with every raw file, to data/ (or keep the raw files in logs/)."""
-        host, ctx = self.host, self.ctx
-        raw = ctx.secrets.mask_bytes(outcome.capture.raw)
-        artifacts = {
-            "benchmark.txt": raw,
-            "info.json": ctx.secrets.mask(json.dumps(outcome.info, indent=2, sort_keys=True)).encode(),
-            "nvidia-smi.txt": facts.smi_text.encode(),
-            "server.log": ctx.secrets.mask(outcome.log_text).encode(),
-        }
-        if outcome.capture.timed_out:
-            save_failure(ctx, host, artifacts)
-            raise GpubenchError(f"benchmark time limit of {host.benchmark_timeout_s:.0f} s reached "
-                                f"(raw capture kept in {ctx.logs_dir})")
-        self.phase("saving", "parsing the tables")
-        engine_version = outcome.info.get("version") or image.version_label
+    def benchmark(self, host: Host, engine, name: str, outcome: ServerOutcome) -> None:
+        assert self.docker
+        client = self.docker.client
+        if host.engine == "tgi":
+            self.phase("benchmark", "starting text-generation-benchmark")
+            outcome.capture = terminal.run_benchmark(client, host, name, engine.benchmark_command(host),
+                                                     on_status=lambda m: self.phase("benchmark", m),
+                                                     cancel=self.ctx.cancel)
+            return
+        points = host.workload.points()
+        for i, point in enumerate(points, 1):
+            where = f"{point.label()} ({i}/{len(points)})"
+            self.phase("benchmark", where)
+            result_path = f"/tmp/gpubench-{point.label()}.json"
+            argv = CLIENT_COMMANDS[host.tool](base_url=f"http://127.0.0.1:{host.port}", model=host.model,
+                                             workload=host.workload, point=point, result_path=result_path,
+                                             server=host.engine)
+            output = run_point(client, name, argv, result_path, timeout_s=host.benchmark_timeout_s,
+                               cancel=self.ctx.cancel, on_line=lambda m: self.phase("benchmark", f"{where}: {m}"))
+            outcome.points.append((point, output))
+
+    def save(self, outcome: ServerOutcome, facts: preflight.HostFacts) -> None:
+        self.phase("saving", "parsing the results")
+        save = collected.save_static_batch if outcome.capture is not None else collected.save_serving_sweep
+        mask = self.ctx.secrets.mask
         try:
-            parsed = parse_tgi_benchmark(raw, path=f"{host.name}:benchmark.txt", engine_version=engine_version)
+            run_ids, summary = save(self.ctx.data_dir, outcome, facts, mask)
         except GpubenchError as e:
-            save_failure(ctx, host, artifacts)
-            raise GpubenchError(f"benchmark output unreadable: {e} (raw capture kept in {ctx.logs_dir})") from None
-        identity = (host.name, outcome.measured_at)
-        run_id = content_id(raw, *identity)
-        base = f"raw/{run_id}"
-        run, results = tgi_run(parsed, raw, source="collected", raw_path=f"{base}/benchmark.txt", identity=identity,
-                               **collected_provenance(host, facts, image, outcome, engine_version))
-        prices = [price_snapshot(run)] if run.price_usd_per_hr is not None else []
-        store.add(ctx.data_dir, [run], results, prices=prices,
-                  raw_files={f"{base}/{k}": v for k, v in artifacts.items()})
-        self.status.run_id = run_id
-        failed_note = f", failed batch sizes {parsed.failed_batch_sizes}" if parsed.failed_batch_sizes else ""
-        self.phase("done", f"run {run_id}: {len(parsed.batch_sizes)} batch sizes{failed_note}")
+            files = {"benchmark.txt": outcome.capture.raw} if outcome.capture else {}
+            folder = collected.save_failure(self.ctx.logs_dir, outcome.host.name, {
+                **{k: self.ctx.secrets.mask_bytes(v) for k, v in files.items()},
+                **collected.server_files(outcome, facts, mask)})
+            raise GpubenchError(f"benchmark output unreadable: {e} (raw files kept in {folder})") from None
+        self.status.run_ids += run_ids
+        self.status.notes.append(f"{outcome.engine.NAME}: runs {', '.join(run_ids)}: {summary}")
+        if outcome.capture is not None and outcome.capture.timed_out:
+            raise GpubenchError(f"benchmark hung ({outcome.capture.last_progress or 'no progress shown'}): stopped "
+                                f"at the time limit of {outcome.host.benchmark_timeout_s:.0f} s; the batches done "
+                                f"before were kept (run {run_ids[0]})")
+
+    def _keep_log(self, name: str, error: Exception) -> None:
+        assert self.docker
+        try:
+            log = containers.logs_tail(self.docker.client, name)
+        except Exception:  # the connection may be gone; the cleanup says so
+            return
+        if log:
+            folder = collected.save_failure(self.ctx.logs_dir, self.host.name, {
+                "server.log": self.ctx.secrets.mask(log).encode(),
+                "error.txt": self.ctx.secrets.mask(str(error)).encode()})
+            self.status.notes.append(f"server log kept in {folder}")
+
+    def close(self) -> None:
+        for thing in (self.docker, self.conn):
+            if thing is not None:
+                try:
+                    thing.close()
+                except Exception:
+                    pass
 
 
-def collected_provenance(host: Host, facts: preflight.HostFacts, image: containers.ImageInfo, outcome: ServerOutcome,
-                         engine_version: str | None) -> dict[str, object]:
-    """Where, on what and how a collected run was measured: from the host itself first, the inventory second."""
-    gpus, info = facts.gpus, outcome.info
-    return dict(
-        measured_at=outcome.measured_at, host=host.name, gpu=host.gpu, gpu_count=gpus.count,
-        gpu_name_reported=gpus.model or None, gpu_memory_mib=gpus.memory_mib[0], num_shard=host.num_shard,
-        engine="tgi", engine_version=engine_version, image=host.image, image_digest=image.digest or image.image_id,
-        driver_version=gpus.driver_version, cuda_version=gpus.cuda_version,
-        model_id=info.get("model_id") or host.model, model_revision=info.get("model_sha") or host.revision,
-        dtype=info.get("model_dtype") or host.dtype, quantize=host.quantize,
-        launcher_args=shlex.join(tgi.extra_launcher_args(host)) or None,
-        price_usd_per_hr=host.price.usd_per_hr, price_date=host.price.date, price_source=host.price.source,
-        notes="a batch failed (see failed_batch_sizes)" if outcome.capture.failed_batch else None,
-    )
+CLIENT_COMMANDS = {vllm_bench_serve.TOOL: vllm_bench_serve.command,
+                   sglang_bench_serving.TOOL: sglang_bench_serving.command}
 
 
 def run_host(host: Host, ctx: CollectContext, status: HostStatus) -> None:
-    """Benchmark one host and add its run to data/. Never raises: the outcome is in `status`."""
+    """Benchmark one host (each of its engines, one server start each) and add its runs to data/. Never raises:
+    the outcome is in `status`."""
     run = HostRun(host, ctx, status)
     try:
         facts = run.preflight()
-        image = run.image(facts)
-        outcome = run.serve_and_benchmark()
-        run.save(facts, image, outcome)
+        for variant in host.per_engine():
+            outcome = run.serve(variant, facts)
+            run.save(outcome, facts)
+        run.phase("done", "; ".join(n for n in status.notes if ": runs " in n)[-300:])
     except Cancelled:
-        status.error = "cancelled (Ctrl-C)"
+        status.error = "cancelled (Ctrl-C or a termination signal)"
         run.phase("cancelled", status.leftover or "container removed")
-    except GpubenchError as e:
-        status.error = ctx.secrets.mask(str(e))
-        run.phase("failed", status.error)
-    except Exception as e:  # a host's unexpected failure must not stop the others
-        status.error = ctx.secrets.mask(f"{type(e).__name__}: {e}")
+    except Exception as e:  # a host's failure must not stop the others
+        lost = run.connection_lost()
+        text = str(e) if isinstance(e, GpubenchError) and not lost else f"{type(e).__name__}: {e}"
+        status.error = ctx.secrets.mask(f"SSH connection to {host.ssh} lost during {run.last_work} ({text})"
+                                        if lost else text)
         run.phase("failed", status.error)
     finally:
         status.finished = time.monotonic()
-        if run.conn is not None:
-            try:
-                run.conn.close()
-            except Exception:
-                pass
+        run.close()
 
 
-def remove_stale_containers(conn, found: list[dict], session: str) -> int:
+def remove_stale_containers(client, found: list[dict], session: str) -> int:
     """Containers of this host left by a collector that died: they bill GPU hours for nothing."""
-    stale = [c for c in found if f"gpubench.session={session}" not in c.get("Labels", "")]
+    stale = [c for c in found if c["labels"].get("gpubench.session") != session]
     for c in stale:
-        containers.remove_container(conn, c["Names"])
+        containers.remove_container(client, c["name"])
     return len(stale)
 
 
 RECONNECT_DELAYS_S = (0, 2, 4, 8, 16)  # a dropped connection often comes back within seconds
 
 
-def remove_with_retry(conn, host: Host, name: str, ctx: CollectContext, status: HostStatus) -> None:
+def remove_with_retry(run: HostRun, name: str) -> None:
     """Remove the container. If the connection broke, reconnect (several times, waiting longer each time) and try
     again; if that fails too, say which container still runs where, and how to remove it."""
+    host, status = run.host, run.status
     try:
-        containers.remove_container(conn, name)
+        assert run.docker
+        containers.remove_container(run.docker.client, name)
         return
     except Exception:
         pass
@@ -245,20 +272,17 @@ def remove_with_retry(conn, host: Host, name: str, ctx: CollectContext, status: 
         time.sleep(delay)
         status.message = f"connection lost: reconnecting to remove {name}"
         try:
-            fresh = connect(host, ctx.ssh)
+            fresh = connect(host, run.ctx.ssh)
             try:
-                containers.remove_container(fresh, name)
-                return
+                remote = DockerOverSsh(fresh)
+                try:
+                    containers.remove_container(remote.client, name)
+                    return
+                finally:
+                    remote.close()
             finally:
                 fresh.close()
         except Exception as e:
             last_error = e
     status.leftover = (f"container {name} may still be running on host {host.name} ({host.ssh}): "
                        f"'gpubench cleanup' removes it ({last_error})")
-
-
-def save_failure(ctx: CollectContext, host: Host, artifacts: dict[str, bytes]) -> None:
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    folder = ctx.logs_dir / f"{host.name}-{stamp}"
-    for name, data in artifacts.items():
-        write_atomic(folder / name, data)

@@ -6,15 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from collector.data.errors import GpubenchError
+from collector.engines import ENGINES
 
-DEFAULT_IMAGE = "ghcr.io/huggingface/text-generation-inference:3.3.5"
+DEFAULT_ENGINE = "tgi"
+DEFAULT_IMAGE = ENGINES[DEFAULT_ENGINE].DEFAULT_IMAGE
+DEFAULT_CONCURRENCY = (1, 8, 32, 64)
 PULL_POLICIES = ("missing", "always", "never")
 GPU_ACCESS = ("nvidia", "rocm", "none")  # none: CPU-only hosts and the test fleet's stand-in engine
 NETWORKS = ("host", "published")
@@ -30,6 +33,38 @@ class Benchmark:
     decode_length: int = 8
     runs: int = 10
     warmups: int = 1
+
+
+@dataclass(frozen=True)
+class Workload:
+    """A serving benchmark's load: requests of random tokens sent at each max-concurrency level (or request rate)
+    of the sweep, all against one server start."""
+
+    tool: str | None = None  # vllm bench serve | sglang.bench_serving (default: the engine's own client)
+    dataset: str = "random"
+    input_len: int = 128
+    output_len: int = 128
+    range_ratio: float | None = None  # None: fixed lengths, written as each tool means it (vLLM 0, SGLang 1)
+    ignore_eos: bool = True  # every request generates output_len tokens, so engines are compared like for like
+    seed: int = 0
+    num_prompts: int | None = None  # None: 10 per concurrent request, at least 20
+    concurrency: tuple[int, ...] = DEFAULT_CONCURRENCY
+    request_rates: tuple[float, ...] = ()  # instead of concurrency levels: requests/s (Poisson), inf = all at once
+
+    def points(self) -> list["LoadPoint"]:
+        if self.request_rates:
+            return [LoadPoint(None, rate, self.num_prompts or 200) for rate in self.request_rates]
+        return [LoadPoint(c, float("inf"), self.num_prompts or max(20, 10 * c)) for c in self.concurrency]
+
+
+@dataclass(frozen=True)
+class LoadPoint:
+    max_concurrency: int | None
+    request_rate: float
+    num_prompts: int
+
+    def label(self) -> str:
+        return f"c{self.max_concurrency}" if self.max_concurrency else f"r{self.request_rate:g}"
 
 
 @dataclass(frozen=True)
@@ -50,18 +85,22 @@ class Host:
     revision: str | None = None
     identity_file: str | None = None
     jump: str | None = None
-    image: str = DEFAULT_IMAGE
+    engine: str = DEFAULT_ENGINE  # tgi | vllm | sglang; a list in the inventory runs them one after the other
+    engines: tuple[str, ...] = ()
+    image: str | None = None  # None: the engine's pinned default
+    images: tuple[tuple[str, str], ...] = ()  # per engine, for hosts running several
     pull: str = "missing"
     gpu_access: str = "nvidia"
-    shm_size: str = "4g"
+    shm_size: str | None = None  # None: the engine's default (TGI 4g, vLLM and SGLang 16g)
     weights_cache: str = "/var/lib/gpubench/hf-cache"
     min_free_gb: float = 10.0
-    port: int = 8080
+    port: int | None = None  # None: the engine's default port
     network: str = "host"
     dtype: str | None = None
     quantize: str | None = None
     launcher_args: tuple[str, ...] = ()
     benchmark: Benchmark = field(default_factory=Benchmark)
+    workload: Workload = field(default_factory=Workload)
     startup_timeout_s: float = 1800.0
     benchmark_timeout_s: float = 1800.0
     price: Price = field(default_factory=Price)
@@ -70,9 +109,24 @@ class Host:
     def num_shard(self) -> int:
         return self.shards or self.gpus
 
+    def per_engine(self) -> list["Host"]:
+        """This host once per engine to run, each with its image and port resolved."""
+        out = []
+        for name in self.engines or (self.engine,):
+            spec = ENGINES[name]
+            image = dict(self.images).get(name) or self.image or spec.DEFAULT_IMAGE
+            out.append(replace(self, engine=name, engines=(name,), image=image,
+                               port=self.port or spec.DEFAULT_PORT))
+        return out
 
-HOST_FIELDS = {f.name for f in fields(Host)}
-NESTED = {"benchmark": Benchmark, "price": Price}
+    @property
+    def tool(self) -> str:
+        """The benchmark client of this (single-engine) host."""
+        return self.workload.tool or ENGINES[self.engine].CLIENTS[0]
+
+
+HOST_FIELDS = {f.name for f in fields(Host)} - {"engines"}
+NESTED = {"benchmark": Benchmark, "price": Price, "workload": Workload}
 REQUIRED = ("name", "ssh", "gpu", "gpus", "model")
 
 
@@ -93,8 +147,9 @@ def _check_type(value: Any, expected: type, where: str, key: str) -> Any:
     if expected is str and isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-        names = {int: "a whole number", float: "a number", str: "text", list: "a list", dict: "a mapping"}
-        raise GpubenchError(f"{where}: field {key}: {value!r} is not {names.get(expected, expected.__name__)}")
+        names = {int: "a whole number", float: "a number", str: "text", list: "a list", dict: "a mapping",
+                 bool: "true or false", (str, list): "a name or a list of names"}
+        raise GpubenchError(f"{where}: field {key}: {value!r} is not {names.get(expected, 'valid')}")
     return value
 
 
@@ -103,12 +158,17 @@ TYPES: dict[str, type] = {
     "identity_file": str, "jump": str, "image": str, "pull": str, "gpu_access": str, "shm_size": str,
     "weights_cache": str, "min_free_gb": float, "port": int, "network": str, "dtype": str, "quantize": str,
     "launcher_args": list, "benchmark": dict, "startup_timeout_s": float, "benchmark_timeout_s": float,
-    "price": dict,
+    "price": dict, "engine": (str, list), "images": dict, "workload": dict,
 }
 NESTED_TYPES: dict[str, dict[str, type]] = {
     "benchmark": {"batch_sizes": list, "sequence_length": int, "decode_length": int, "runs": int, "warmups": int},
     "price": {"usd_per_hr": float, "date": str, "source": str},
+    "workload": {"tool": str, "dataset": str, "input_len": int, "output_len": int, "range_ratio": float,
+                 "ignore_eos": bool, "seed": int, "num_prompts": int, "concurrency": list, "request_rates": list},
 }
+# Fields people write from habit or other tools, and what gpubench calls them.
+ALIASES = {"gpu_count": "gpus", "num_gpus": "gpus", "tp": "shards", "tensor_parallel_size": "shards",
+           "num_shard": "shards", "engines": "engine"}
 
 
 def _validate_entry(entry: Any, where: str, *, is_default: bool) -> dict[str, Any]:
@@ -118,7 +178,8 @@ def _validate_entry(entry: Any, where: str, *, is_default: bool) -> dict[str, An
     out: dict[str, Any] = {}
     for key, value in entry.items():
         if key not in allowed:
-            raise GpubenchError(f"{where}: unknown field {key!r}{_suggest(str(key), allowed)}")
+            hint = f" (did you mean '{ALIASES[key]}'?)" if key in ALIASES else _suggest(str(key), allowed)
+            raise GpubenchError(f"{where}: unknown field {key!r}{hint}")
         if value is None:
             continue
         value = _check_type(value, TYPES[key], where, key)
@@ -156,9 +217,9 @@ def _check_values(host: Host, where: str) -> None:
         raise bad("gpu_access", f"{host.gpu_access!r} is not one of {', '.join(GPU_ACCESS)}")
     if host.network not in NETWORKS:
         raise bad("network", f"{host.network!r} is not one of {', '.join(NETWORKS)}")
-    if not 0 < host.port < 65536:
+    if host.port is not None and not 0 < host.port < 65536:
         raise bad("port", f"{host.port} is out of range")
-    if not re.fullmatch(r"\d+[bkmg]?", host.shm_size):
+    if host.shm_size is not None and not re.fullmatch(r"\d+[bkmg]?", host.shm_size):
         raise bad("shm_size", f"{host.shm_size!r} is not a size like 4g or 512m")
     if not host.weights_cache.startswith("/"):
         raise bad("weights_cache", "must be an absolute path on the host")
@@ -176,6 +237,8 @@ def _check_values(host: Host, where: str) -> None:
         raise bad("benchmark.decode_length", "must be at least 2 (decode steps = decode_length - 1)")
     if b.warmups < 0:
         raise bad("benchmark.warmups", "must be 0 or more")
+    _check_engines(host, bad)
+    _check_workload(host.workload, bad)
     p = host.price
     if p.usd_per_hr is not None:
         if p.usd_per_hr < 0:
@@ -187,6 +250,42 @@ def _check_values(host: Host, where: str) -> None:
             dt.date.fromisoformat(p.date)
         except ValueError:
             raise bad("price.date", f"{p.date!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _check_engines(host: Host, bad) -> None:
+    if not host.engines or any(not isinstance(e, str) or e not in ENGINES for e in host.engines):
+        raise bad("engine", f"{list(host.engines) or host.engine!r}: each must be one of {', '.join(ENGINES)}")
+    if len(set(host.engines)) != len(host.engines):
+        raise bad("engine", "names an engine twice")
+    if host.image and len(host.engines) > 1:
+        raise bad("image", "one image for several engines: give images: {engine: image, ...} instead")
+    for name, image in host.images:
+        if name not in host.engines:
+            raise bad("images", f"{name!r} is not an engine of this host ({', '.join(host.engines)})")
+    for image in [host.image, *(i for _, i in host.images)]:
+        if image and (image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1]) and "@sha256:" not in image:
+            raise bad("image", f"{image!r}: pin a version tag or a digest; 'latest' changes under you (one "
+                               "provider's latest moved from SGLang 0.5.14 to 0.5.15 within a day)")
+    tools = {t for name in host.engines for t in ENGINES[name].CLIENTS}
+    if host.workload.tool and host.workload.tool not in tools:
+        raise bad("workload.tool", f"{host.workload.tool!r} cannot measure {', '.join(host.engines)}: one of "
+                                   f"{', '.join(sorted(tools))}")
+
+
+def _check_workload(w: Workload, bad) -> None:
+    for key in ("input_len", "output_len"):
+        if getattr(w, key) < 1:
+            raise bad(f"workload.{key}", "must be at least 1")
+    if w.range_ratio is not None and not 0 <= w.range_ratio <= 1:
+        raise bad("workload.range_ratio", "must be between 0 and 1")
+    if w.num_prompts is not None and w.num_prompts < 1:
+        raise bad("workload.num_prompts", "must be at least 1")
+    if not w.concurrency and not w.request_rates:
+        raise bad("workload.concurrency", "give concurrency levels or request_rates")
+    if any(not isinstance(c, int) or isinstance(c, bool) or c < 1 for c in w.concurrency):
+        raise bad("workload.concurrency", "must be a list of whole numbers >= 1")
+    if any(not isinstance(r, (int, float)) or isinstance(r, bool) or not r > 0 for r in w.request_rates):
+        raise bad("workload.request_rates", "must be a list of numbers > 0 (.inf for all at once)")
 
 
 def load_inventory(path: Path) -> list[Host]:
@@ -230,6 +329,12 @@ def load_inventory(path: Path) -> list[Host]:
         merged["benchmark"] = Benchmark(**{k: tuple(v) if k == "batch_sizes" else v
                                            for k, v in merged["benchmark"].items()})
         merged["price"] = Price(**merged["price"])
+        merged["workload"] = Workload(**{k: tuple(v) if k in ("concurrency", "request_rates") else v
+                                         for k, v in merged["workload"].items()})
+        engines = merged.get("engine", DEFAULT_ENGINE)
+        engines = [engines] if isinstance(engines, str) else engines
+        merged["engine"], merged["engines"] = (engines[0] if engines else ""), tuple(engines)
+        merged["images"] = tuple((merged.get("images") or {}).items())
         merged["launcher_args"] = tuple(merged.get("launcher_args", ()))
         host = Host(**merged)
         _check_values(host, where)

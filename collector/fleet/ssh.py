@@ -46,32 +46,67 @@ def fingerprint(key: paramiko.PKey) -> str:
         else key.get_name()
 
 
-def connect(host: Host, options: SshOptions) -> Connection:
-    """Open an SSH connection to the host, refusing unknown host keys unless told to accept new ones."""
+SYSTEM_KNOWN_HOSTS = Path("/etc/ssh/ssh_known_hosts")
+
+
+def connection(host: Host, options: SshOptions) -> Connection:
+    """The (not yet open) connection to a host: ssh_config applied, the inventory's jump host as gateway, and every
+    hop's host key checked the same way (Fabric would otherwise add unknown jump-host keys without a word)."""
     overrides: dict = {"load_ssh_configs": True, "timeouts": {"connect": options.connect_timeout_s}}
     if options.ssh_config:
         overrides["ssh_config_path"] = str(options.ssh_config)
-    config = Config(overrides=overrides)
     match = SSH_TARGET.match(host.ssh)
     assert match  # validated by the inventory
     connect_kwargs: dict = {"banner_timeout": options.connect_timeout_s, "auth_timeout": options.connect_timeout_s}
     if host.identity_file:
         connect_kwargs["key_filename"] = str(Path(host.identity_file).expanduser())
     gateway = None
-    if host.jump:
-        gateway = connect(Host(name=f"{host.name}-jump", ssh=host.jump, gpu=host.gpu, gpus=host.gpus,
-                               model=host.model), options)
+    if host.jump:  # the same key file for the jump host, as `ssh -J` with -i does
+        gateway = connection(Host(name=f"{host.name}-jump", ssh=host.jump, gpu=host.gpu, gpus=host.gpus,
+                                  model=host.model, identity_file=host.identity_file), options)
     conn = Connection(match.group("host").strip("[]"), user=match.group("user"),
                       port=int(match.group("port")) if match.group("port") else None,
-                      config=config, connect_kwargs=connect_kwargs, gateway=gateway)
-    known_hosts = options.known_hosts or _known_hosts_from(conn)
+                      config=Config(overrides=overrides), connect_kwargs=connect_kwargs, gateway=gateway)
+    hop: object = conn
+    while isinstance(hop, Connection):  # this host, then each jump host (inventory `jump:` or ProxyJump)
+        _check_host_keys(hop, options)
+        hop = hop.gateway
+    return conn
+
+
+def _check_host_keys(conn: Connection, options: SshOptions) -> None:
+    files = known_hosts_files(conn, options)
     client = conn.client
-    client._host_keys = paramiko.HostKeys()  # only the file we name, not whatever paramiko found by default
-    if known_hosts and known_hosts.exists():
-        client.load_host_keys(str(known_hosts))
+    client._host_keys = paramiko.HostKeys()  # only the files named, not whatever paramiko found by default
+    for path in files:
+        if path.exists():
+            client._host_keys.load(str(path))
     client.set_missing_host_key_policy(
-        AcceptNewHostKey(known_hosts or Path("~/.ssh/known_hosts").expanduser()) if options.accept_new_host_keys
-        else paramiko.RejectPolicy())
+        AcceptNewHostKey(files[0]) if options.accept_new_host_keys else paramiko.RejectPolicy())
+
+
+def known_hosts_files(conn: Connection, options: SshOptions) -> list[Path]:
+    """Where host keys are known, as ssh reads them: --known-hosts, else every UserKnownHostsFile of the ssh config
+    (default ~/.ssh/known_hosts), then the system-wide file. New keys go to the first."""
+    if options.known_hosts:
+        return [options.known_hosts]
+    value = conn.ssh_config.get("userknownhostsfile")
+    user = [Path(v).expanduser() for v in value.split()] if value else [Path("~/.ssh/known_hosts").expanduser()]
+    system = conn.ssh_config.get("globalknownhostsfile")
+    return user + ([Path(v) for v in system.split()] if system else [SYSTEM_KNOWN_HOSTS])
+
+
+def machine_of(host: Host, options: SshOptions) -> tuple[str, int]:
+    """The machine an inventory entry reaches, after ssh_config (HostName, Port): entries that share one must not
+    run at the same time (they would share its GPUs)."""
+    conn = connection(host, options)
+    return conn.host, conn.port
+
+
+def connect(host: Host, options: SshOptions) -> Connection:
+    """Open an SSH connection to the host, refusing unknown host keys unless told to accept new ones."""
+    conn = connection(host, options)
+    known_hosts = known_hosts_files(conn, options)[0]
     target = f"{conn.user}@{conn.host}:{conn.port}"
     try:
         conn.open()
@@ -81,24 +116,18 @@ def connect(host: Host, options: SshOptions) -> Connection:
             f"refusing to connect. If the host was rebuilt, remove its line from {known_hosts}") from None
     except paramiko.SSHException as e:
         if "not found in known_hosts" in str(e):
-            key = client.get_transport().get_remote_server_key() if client.get_transport() else None
+            transport = conn.client.get_transport()
+            key = transport.get_remote_server_key() if transport else None
             shown = f" (key {fingerprint(key)})" if key else ""
             raise GpubenchError(
-                f"host key of {target} is unknown{shown}: refusing to connect. Check it, then add it to "
-                f"{known_hosts or '~/.ssh/known_hosts'} (ssh-keyscan) or pass --accept-new-host-keys") from None
+                f"host key of {target} (or of its jump host) is unknown{shown}: refusing to connect. Check it, then "
+                f"add it to {known_hosts} (ssh-keyscan) or pass --accept-new-host-keys") from None
         raise GpubenchError(f"SSH to {target} failed: {e}") from None
     except (socket.timeout, TimeoutError):
         raise GpubenchError(f"SSH to {target} timed out after {options.connect_timeout_s:.0f} s: host down?") from None
     except OSError as e:
         raise GpubenchError(f"cannot reach {target}: {e.strerror or e}") from None
     return conn
-
-
-def _known_hosts_from(conn: Connection) -> Path | None:
-    value = conn.ssh_config.get("userknownhostsfile")
-    if value:
-        return Path(value.split()[0]).expanduser()
-    return Path("~/.ssh/known_hosts").expanduser()
 
 
 def command(*argv: str | int) -> str:

@@ -1,4 +1,5 @@
-"""A full-screen benchmark under a pseudo-terminal over SSH: follow its screen, press q when done, keep the capture."""
+"""A full-screen benchmark (TGI's text-generation-benchmark) in the server's container, under a terminal that
+docker exec provides: follow its screen, press q when done, keep everything it wrote."""
 
 from __future__ import annotations
 
@@ -7,14 +8,12 @@ import threading
 import time
 from dataclasses import dataclass
 
-from fabric import Connection
+import docker
 
 from collector.data.errors import GpubenchError
-from collector.engines import tgi
 from collector.fleet.inventory import Host
 from collector.fleet.readiness import Cancelled
 from collector.fleet.screen import BenchmarkScreen
-from collector.fleet.ssh import command
 
 
 @dataclass
@@ -23,70 +22,86 @@ class BenchmarkCapture:
     timed_out: bool
     failed_batch: bool
     exit_status: int | None
+    last_progress: str | None = None  # what the screen showed last (the batch it hung in, after a time limit)
 
 
-def run_benchmark(conn: Connection, host: Host, name: str, *, on_status, cancel: threading.Event,
-                  quit_grace_s: float = 30.0) -> BenchmarkCapture:
-    """Run the benchmark in the container under a pseudo-terminal, follow its screen, press q when every batch is
-    done (or one failed, or the time limit passed), and capture everything it wrote, the final tables included."""
-    transport = conn.client.get_transport()
-    if transport is None or not transport.is_active():
-        raise GpubenchError("SSH connection lost before the benchmark")
-    channel = transport.open_session()
+def run_benchmark(client: docker.DockerClient, host: Host, name: str, argv: list[str], *, on_status,
+                  cancel: threading.Event, quit_grace_s: float = 30.0) -> BenchmarkCapture:
+    """Run the benchmark in the container under a terminal, follow its screen, press q when every batch is done
+    (or one failed, or the time limit passed), and capture everything it wrote, the final tables included."""
     screen = BenchmarkScreen()
-    channel.get_pty(term="xterm-256color", width=screen.screen.columns, height=screen.screen.lines)
-    channel.exec_command(command("docker", "exec", "-it", name, *tgi.benchmark_args(host)))
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + host.benchmark_timeout_s
-    quit_sent_at: float | None = None
-    timed_out = failed = False
-    last_shown = None
     try:
-        while True:
-            if channel.exit_status_ready() and not channel.recv_ready():
-                break
-            readable, _, _ = select.select([channel], [], [], 0.2)
-            fresh = False
-            if readable:
-                data = channel.recv(65536)
-                if not data:
-                    break
-                chunks.append(data)
-                if quit_sent_at is None:
-                    screen.feed(data)
-                    fresh = True
-            if quit_sent_at is None:
-                progress = screen.progress() if fresh else None
-                if progress is not None:
-                    shown = progress.describe()
-                    if shown != last_shown:
-                        on_status(shown)
-                        last_shown = shown
-                    if progress.finished:
-                        failed = progress.failed
-                        quit_sent_at = _press_quit(channel)
-                        on_status("a batch failed: quitting" if failed else "all batches done: quitting")
-                if cancel.is_set():
-                    quit_sent_at = _press_quit(channel)
-                elif time.monotonic() > deadline:
-                    timed_out = True
-                    quit_sent_at = _press_quit(channel)
-                    on_status(f"time limit of {host.benchmark_timeout_s:.0f} s reached: quitting")
-            elif time.monotonic() - quit_sent_at > quit_grace_s:
-                break  # it did not print its tables after q: give up on it (the container is removed anyway)
-        status = channel.recv_exit_status() if channel.exit_status_ready() else None
+        exec_id = client.api.exec_create(name, argv, tty=True, stdin=True,
+                                         environment={"TERM": "xterm-256color"})["Id"]
+        stream = client.api.exec_start(exec_id, tty=True, socket=True)
+        client.api.exec_resize(exec_id, height=screen.screen.lines, width=screen.screen.columns)
+    except docker.errors.APIError as e:
+        raise GpubenchError(f"cannot start {argv[0]} in {name}: {e.explanation or e}") from None
+    sock = getattr(stream, "_sock", stream)  # docker-py hands a SocketIO over the hijacked connection
+    follower = _Follower(screen, host, on_status)
+    try:
+        follower.follow(sock, cancel, quit_grace_s)
     finally:
-        channel.close()
+        sock.close()
     if cancel.is_set():
         raise Cancelled()
-    if not transport.is_active():
-        raise GpubenchError(f"SSH connection to {conn.host} lost during the benchmark")
-    return BenchmarkCapture(b"".join(chunks), timed_out, failed, status)
-
-
-def _press_quit(channel) -> float:
     try:
-        channel.sendall(b"q")
-    except OSError:
-        pass
-    return time.monotonic()
+        status = client.api.exec_inspect(exec_id).get("ExitCode")
+    except docker.errors.APIError:
+        status = None
+    return BenchmarkCapture(b"".join(follower.chunks), follower.timed_out, follower.failed, status,
+                            follower.last_shown)
+
+
+class _Follower:
+    """Reads the terminal, feeds the screen emulator, and decides when to press q."""
+
+    def __init__(self, screen: BenchmarkScreen, host: Host, on_status):
+        self.screen, self.host, self.on_status = screen, host, on_status
+        self.chunks: list[bytes] = []
+        self.timed_out = self.failed = False
+        self.last_shown: str | None = None
+        self.quit_sent_at: float | None = None
+
+    def follow(self, sock, cancel: threading.Event, quit_grace_s: float) -> None:
+        deadline = time.monotonic() + self.host.benchmark_timeout_s
+        while True:
+            readable, _, _ = select.select([sock], [], [], 0.2)
+            fresh = False
+            if readable:
+                data = sock.recv(65536)
+                if not data:
+                    return  # the benchmark ended
+                self.chunks.append(data)
+                if self.quit_sent_at is None:
+                    self.screen.feed(data)
+                    fresh = True
+            if self.quit_sent_at is None:
+                self._watch(sock, fresh, cancel, deadline)
+            elif time.monotonic() - self.quit_sent_at > quit_grace_s:
+                return  # it did not print its tables after q: give up on it (the container is removed anyway)
+
+    def _watch(self, sock, fresh: bool, cancel: threading.Event, deadline: float) -> None:
+        progress = self.screen.progress() if fresh else None
+        if progress is not None:
+            shown = progress.describe()
+            if shown != self.last_shown:
+                self.on_status(shown)
+                self.last_shown = shown
+            if progress.finished:
+                self.failed = progress.failed
+                self._quit(sock)
+                self.on_status("a batch failed: quitting" if self.failed else "all batches done: quitting")
+        if cancel.is_set():
+            self._quit(sock)
+        elif time.monotonic() > deadline and self.quit_sent_at is None:
+            self.timed_out = True
+            self._quit(sock)
+            self.on_status(f"time limit of {self.host.benchmark_timeout_s:.0f} s reached: quitting")
+
+    def _quit(self, sock) -> None:
+        try:
+            sock.sendall(b"q")
+        except OSError:
+            pass
+        self.quit_sent_at = time.monotonic()

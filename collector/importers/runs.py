@@ -9,7 +9,7 @@ from collector.data.errors import GpubenchError
 from collector.data.records import Run, content_id, new_run
 from collector.data.store import result_rows
 from collector.data.tables import Record
-from collector.parsers.tgi_benchmark import PARAMETERS, ParsedBenchmark
+from collector.parsers.tgi_benchmark import PARAMETERS, TOOL, ParsedBenchmark
 
 
 def safe_name(name: str) -> str:
@@ -34,7 +34,7 @@ def tgi_run(parsed: ParsedBenchmark, raw: bytes, *, source: str, raw_path: str, 
         if printed is not None:
             values[p.name] = printed
     values.setdefault("engine", "tgi")
-    values.update(benchmark_kind="static_batch", benchmark_tool="text-generation-benchmark")
+    values.update(benchmark_kind="static_batch", benchmark_tool=TOOL)
     if parsed.failed_batch_sizes:
         values["validity_flags"] = ["failed_batches"]
         values["validity_notes"] = "failed batch sizes: " + " ".join(map(str, parsed.failed_batch_sizes))

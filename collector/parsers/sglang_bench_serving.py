@@ -129,3 +129,25 @@ def apply_context(result: ServingResult, args: dict, announced: dict[str, str]) 
 def parse_sglang_bench_serving(text: str | bytes, path: str) -> list[ServingResult]:
     """Every sglang.bench_serving run in a file (saved JSON, JSON lines, or a capture of the printed block)."""
     return serving.parse_tool_output(text, path, TOOL)
+
+
+# ------------------------------------------------------------------------------------------ the command line
+
+FIXED_RANGE_RATIO = 1.0  # lengths are drawn from U[max(int(L*r), 1), L]: only 1 fixes them
+BACKEND_OF_SERVER = {"sglang": "sglang", "vllm": "vllm", "tgi": "vllm"}  # OpenAI-style streaming for the others
+
+
+def command(*, base_url: str, model: str, workload, point, result_path: str, server: str) -> list[str]:
+    """`python3 -m sglang.bench_serving` for one point of a sweep; its result line is appended to `result_path`.
+    `workload` is the inventory's Workload, `point` a LoadPoint; `server` the engine it measures."""
+    ratio = FIXED_RANGE_RATIO if workload.range_ratio is None else workload.range_ratio
+    argv = ["python3", "-m", "sglang.bench_serving", "--backend", BACKEND_OF_SERVER.get(server, "sglang"),
+            "--base-url", base_url, "--model", model, "--dataset-name", workload.dataset,
+            "--random-input-len", str(workload.input_len), "--random-output-len", str(workload.output_len),
+            "--random-range-ratio", f"{ratio:g}", "--num-prompts", str(point.num_prompts),
+            "--request-rate", f"{point.request_rate:g}", "--seed", str(workload.seed), "--output-file", result_path]
+    if point.max_concurrency:
+        argv += ["--max-concurrency", str(point.max_concurrency)]
+    if not workload.ignore_eos:
+        argv.append("--disable-ignore-eos")  # SGLang sends ignore_eos unless told not to
+    return argv

@@ -41,6 +41,9 @@ THROUGHPUT_STEPS = ("Prefill", "Decode")
 
 
 
+TOOL = "text-generation-benchmark"
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One parameter of text-generation-benchmark: its run column, its row in the tool's parameter table, its flag."""

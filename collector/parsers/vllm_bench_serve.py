@@ -177,3 +177,27 @@ def _ratio(value) -> float | str | None:
 def parse_vllm_bench_serve(text: str | bytes, path: str) -> list[ServingResult]:
     """Every vllm bench serve run in a file (saved JSON, JSON lines, or a capture of the printed block)."""
     return serving.parse_tool_output(text, path, TOOL)
+
+
+# ------------------------------------------------------------------------------------------ the command line
+
+FIXED_RANGE_RATIO = 0.0  # from 0.9 lengths are drawn from U[L(1-r), L(1+r)]: 0 fixes them (0.8.5 needed 1.0)
+
+
+def command(*, base_url: str, model: str, workload, point, result_path: str, server: str) -> list[str]:
+    """`vllm bench serve` for one point of a sweep; the result JSON goes to `result_path` in the container.
+    `workload` is the inventory's Workload, `point` a LoadPoint; `server` the engine it measures."""
+    directory, _, filename = result_path.rpartition("/")
+    ratio = FIXED_RANGE_RATIO if workload.range_ratio is None else workload.range_ratio
+    argv = ["vllm", "bench", "serve", "--base-url", base_url, "--model", model,
+            "--dataset-name", workload.dataset, "--random-input-len", str(workload.input_len),
+            "--random-output-len", str(workload.output_len), "--random-range-ratio", f"{ratio:g}",
+            "--num-prompts", str(point.num_prompts), "--request-rate", f"{point.request_rate:g}",
+            "--seed", str(workload.seed), "--percentile-metrics", "ttft,tpot,itl,e2el",
+            "--metric-percentiles", "50,90,95,99", "--save-result", "--result-dir", directory or "/",
+            "--result-filename", filename]
+    if point.max_concurrency:
+        argv += ["--max-concurrency", str(point.max_concurrency)]
+    if workload.ignore_eos:
+        argv.append("--ignore-eos")
+    return argv

@@ -88,16 +88,20 @@ def test_failed_batch_is_recorded_as_empty_values(fleet, tmp_path):
     assert fleet.gpubench_containers() == {}
 
 
-def test_hung_benchmark_hits_its_time_limit(fleet, tmp_path):
+def test_hung_benchmark_keeps_the_batches_done_before(fleet, tmp_path):
     (host,) = fleet(1)
-    host.set_standin(STARTUP_SECONDS=1, HANG="yes")
+    host.set_standin(STARTUP_SECONDS=1, HANG="2")  # stalls in batch size 2, after half its runs
     data = tmp_path / "data"
-    out = collect(fleet, inventory(tmp_path, [host], benchmark_timeout_s=6), data)
+    out = collect(fleet, inventory(tmp_path, [host], batch_sizes=(1, 2, 4), benchmark_timeout_s=6), data)
     assert out.returncode == 1
-    assert "benchmark time limit of 6 s reached" in out.stderr
-    assert not (data / "runs.csv").exists() or read_csv(data / "runs.csv") == []
-    kept = list((tmp_path / "logs").glob(f"{host.alias}-*/benchmark.txt"))
-    assert len(kept) == 1 and b"NaN" in kept[0].read_bytes()  # quitting early prints NaN rows
+    assert "benchmark hung" in out.stderr and "time limit of 6 s" in out.stderr and "were kept" in out.stderr
+    (run,) = read_csv(data / "runs.csv")
+    # on q the tool prints the runs done so far: batch 1 whole, batch 2 partly, batch 4 as NaN
+    assert run["batch_sizes"] == "1 2 4" and run["failed_batch_sizes"] == "4"
+    assert "hung in batch size 2" in run["failure_reason"] and run["validity_flags"] == "failed_batches"
+    results = read_csv(data / "results.csv")
+    assert {r["batch_size"] for r in results if r["value"]} == {"1", "2"}
+    assert b"NaN" in (data / run["raw_path"]).read_bytes()
     assert fleet.gpubench_containers() == {}
 
 

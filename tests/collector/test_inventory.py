@@ -39,7 +39,8 @@ hosts:
   - {name: b, ssh: b-alias, gpu: A10, gpus: 4, shards: 2, model: org/other, benchmark: {runs: 5}}
 """)
     a, b = load_inventory(path)
-    assert (a.model, a.image, a.pull, a.network, a.num_shard) == ("org/model", DEFAULT_IMAGE, "missing", "host", 2)
+    assert (a.model, a.per_engine()[0].image, a.pull, a.network, a.num_shard) == ("org/model", DEFAULT_IMAGE, "missing", "host", 2)
+    assert (a.engine, a.per_engine()[0].port) == ("tgi", 8080)
     assert a.benchmark.batch_sizes == (1, 4) and a.benchmark.runs == 3 and a.benchmark.decode_length == 8
     assert (b.model, b.num_shard, b.benchmark.runs, b.benchmark.batch_sizes) == ("org/other", 2, 5, (1, 4))
     assert [h.name for h in select_hosts([a, b], "b")] == ["b"]

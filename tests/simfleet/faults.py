@@ -160,7 +160,8 @@ def _kill_then_resume(fleet, tmp: Path, wait_for: Callable, phase: str) -> Outco
     ok = (loads and resumed.returncode == 0 and sorted(r["host"] for r in runs_in(data)) == sorted([a.alias, b.alias])
           and (removed or phase == "after one host saved"))
     observed = (f"data loads after kill: {loads}; resume exit {resumed.returncode}; stale containers removed: "
-                f"{removed}; runs: {len(runs_in(data))}")
+                f"{removed}; runs: {len(runs_in(data))}" + (f"; {_last_error(resumed.stderr)}" if resumed.returncode
+                                                           else ""))
     return Outcome(observed, ok, containers_left(fleet), rows_lost(data, [a.alias, b.alias]))
 
 
