@@ -1,10 +1,13 @@
 """The test infrastructure itself: real sshd hosts, real Docker engines, the
-stand-in TGI image and nvidia-smi behave as tests/simfleet/standin/README.md says."""
+stand-in TGI image and nvidia-smi behave as tests/simfleet/standin/README.md says,
+the stand-in vLLM and SGLang images as tests/simfleet/standin_serving/README.md says."""
 from __future__ import annotations
 
 import json
+import math
 import re
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -13,7 +16,16 @@ from pathlib import Path
 import paramiko
 import pytest
 
-from tests.simfleet import ALTERNATE_SCREEN_OFF, IMAGE_TAGS, STANDIN_IMAGE, PtyProcess
+from tests.simfleet import (
+    ALTERNATE_SCREEN_OFF,
+    IMAGE_TAGS,
+    SGLANG_IMAGE,
+    SGLANG_IMAGE_TAGS,
+    STANDIN_IMAGE,
+    VLLM_IMAGE,
+    VLLM_IMAGE_TAGS,
+    PtyProcess,
+)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "tgi"
 MODEL = "hf-internal-testing/llama-tokenizer"
@@ -496,3 +508,591 @@ def test_gpubench_containers_lists_labelled_containers_on_all_engines(fleet):
     a.docker("run", "-d", "--name", "unrelated", "--network", "host",
              "--entrypoint", "sleep", STANDIN_IMAGE, "60")
     assert fleet.gpubench_containers() == {b.alias: ["left-behind"]}
+
+
+# ------------------------------------------------------------------ the stand-in vLLM and SGLang images
+
+SERVING_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "serving"
+LLAMA = "meta-llama/Llama-3.3-70B-Instruct"
+HF_CACHE = "/root/.cache/huggingface"   # where the collector is expected to mount the host's cache
+
+
+def run_serving(host, name: str, image: str, *args: str, env: dict | None = None) -> str:
+    """docker run a serving stand-in as a collector would (host network, cache on the HF cache path)."""
+    env_args = []
+    for key, value in (env or {}).items():
+        env_args += ["-e", f"{key}={value}"]
+    host.docker("run", "-d", "--name", name, "--network", "host", "--label", "gpubench=test", "--shm-size", "1g",
+                "-v", f"{host.cache_dir}:{HF_CACHE}", *env_args, image, *args)
+    return name
+
+
+def start_vllm(host, name: str, *args: str, env: dict | None = None) -> str:
+    return run_serving(host, name, VLLM_IMAGE, *args, env=env)
+
+
+def start_sglang(host, name: str, *args: str, env: dict | None = None) -> str:
+    return run_serving(host, name, SGLANG_IMAGE, "python3", "-m", "sglang.launch_server", *args, env=env)
+
+
+def http(host, container: str, url: str, data: str | None = None) -> tuple[int | None, str]:
+    """(status, body) of a request made inside the container (its host's network); status None: no connection."""
+    args = ["exec", container, "wget", "-S", "-q", "-O", "-"]
+    if data is not None:
+        args += ["--header", "Content-Type: application/json", "--post-data", data]
+    result = host.docker(*args, url, check=False)
+    match = re.search(r"HTTP/1\.1 (\d{3})", result.stderr)
+    return (int(match.group(1)) if match else None), result.stdout
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(interval)
+
+
+def wait_status(host, container: str, url: str, status: int, timeout: float = 20) -> None:
+    wait_for(lambda: http(host, container, url)[0] == status, timeout, f"{url} -> {status}",)
+
+
+def wait_exit(host, container: str, timeout: float = 20) -> dict:
+    def exited():
+        state = json.loads(host.docker("inspect", container).stdout)[0]["State"]
+        return state if state["Status"] == "exited" else None
+    return wait_for(exited, timeout, f"{container} to exit")
+
+
+def exec_bench(host, container: str, *argv: str, env: dict | None = None):
+    env_args = []
+    for key, value in (env or {}).items():
+        env_args += ["-e", f"{key}={value}"]
+    result = host.docker("exec", *env_args, container, *argv, check=False, timeout=120, text=False)
+    # decoded here: text mode would turn tqdm's \r into newlines
+    return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(), result.stderr.decode())
+
+
+def block_rows(text: str) -> list[tuple[str, str]]:
+    """(label, value) rows of the printed 'Serving Benchmark Result' block, section titles as ('-', title)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if "Serving Benchmark Result" in line)
+    rows = []
+    for line in lines[start + 1:]:
+        if line == "=" * 50:
+            return rows
+        if line.startswith("-"):
+            rows.append(("-", line.strip("-")))
+            continue
+        assert len(line) >= 51 and line[40] == " ", repr(line)   # "{:<40} {:<10}"
+        label, value = line[:40].rstrip(), line[41:].rstrip()
+        rows.append((label, value))
+    raise AssertionError("block not closed")
+
+
+# Independent model of the stand-ins' numbers (standin_serving/README.md, "Numbers").
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    idx = p / 100 * (len(s) - 1)
+    lo = math.floor(idx)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (idx - lo)
+
+
+def summary(values: list[float]) -> dict:
+    if not values:
+        return {"mean": 0.0, "median": 0.0, "std": 0.0, "max": 0.0, "values": []}
+    mean = sum(values) / len(values)
+    return {"mean": mean, "median": percentile(values, 50),
+            "std": math.sqrt(sum((v - mean) ** 2 for v in values) / len(values)), "max": max(values),
+            "values": values}
+
+
+def expected_point(tool: str, n: int, c: int | None, lin: int, lout: int, r: float = 0.0, seed: int = 0,
+                   ignore_eos: bool = True, rate: float = math.inf) -> dict:
+    conc = c if c and c < n else n
+    tpot_base = 8 + 0.25 * conc + 0.001 * lin
+    prompts, gens, ttft, tpot, itl, e2e, latencies, queue = [], [], [], [], [], [], [], []
+    duration = wave_max = 0.0
+    planned_in = planned_out = 0
+    for i in range(n):
+        if i and i // conc != (i - 1) // conc:
+            duration += wave_max
+            wave_max = 0.0
+        queue.append(duration)
+        u = ((i * 7919 + seed * 104729) % 1000) / 1000
+        v = ((i * 6271 + seed * 7907 + 500) % 1000) / 1000
+        if tool == "vllm":
+            lo, hi = math.floor((lin - 1) * (1 - r)), math.ceil((lin - 1) * (1 + r))
+            olo, ohi = math.floor(lout * (1 - r)), math.ceil(lout * (1 + r))
+            inp = lo + math.floor(u * (hi - lo + 1))
+            prompt = inp + 1
+            out = max(1, olo + math.floor(v * (ohi - olo + 1)))
+        else:
+            lo, olo = max(int(lin * r), 1), max(int(lout * r), 1)
+            inp = lo + math.floor(u * (lin - lo + 1))
+            prompt = inp
+            out = olo + math.floor(v * (lout - olo + 1))
+        planned_in += inp
+        planned_out += out
+        gen = out if ignore_eos else max(1, math.floor(out * (3 if i % 2 else 2) / 4))
+        k1, k2 = (7 * i) % 11 - 5, (3 * i) % 7 - 3
+        t = (20 + 0.02 * prompt * conc) * (1 + k1 / 100)
+        p = tpot_base * (1 + k2 / 200)
+        e = t + (gen - 1) * p
+        wave_max = max(wave_max, e / 1000)
+        prompts.append(prompt)
+        gens.append(gen)
+        ttft.append(t)
+        e2e.append(e)
+        latencies.append(e / 1000)
+        if gen > 1:
+            tpot.append(p)
+        itl += [p] * (gen - 1)
+    duration += wave_max
+    if rate != math.inf:
+        duration = max(duration, n / rate)
+    total_in, total_out = sum(prompts), sum(gens)
+    return {
+        "duration": duration, "completed": n, "total_input_tokens": total_in, "total_output_tokens": total_out,
+        "request_throughput": n / duration, "input_throughput": total_in / duration,
+        "output_throughput": total_out / duration, "total_throughput": (total_in + total_out) / duration,
+        "max_output_tokens_per_s": float(min(total_out, math.floor(1000 * conc / tpot_base))),
+        "max_concurrent_requests": min(n, 2 * conc), "concurrency": sum(latencies) / duration,
+        "ttft": summary(ttft), "tpot": summary(tpot), "itl": summary(itl), "e2el": summary(e2e),
+        "latencies": latencies, "queue_times": queue, "planned": (planned_in, planned_out),
+    }
+
+
+def close(a, b) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def fixture_json_line(name: str) -> dict:
+    path = SERVING_FIXTURES / name
+    if not path.exists():
+        pytest.skip(f"fixture {path} not available")
+    return json.loads(path.read_text().strip().splitlines()[-1])
+
+
+def fixture_block_labels(name: str) -> list[str]:
+    path = SERVING_FIXTURES / name
+    if not path.exists():
+        pytest.skip(f"fixture {path} not available")
+    return [label for label, _ in block_rows(path.read_text().replace("\r", "\n"))]
+
+
+def check_vllm_json(result: dict, exp: dict, metrics=("ttft", "tpot", "itl"), percentiles=(99,)) -> None:
+    for key in ("duration", "request_throughput", "output_throughput", "max_output_tokens_per_s"):
+        assert close(result[key], exp[key]), (key, result[key], exp[key])
+    assert close(result["total_token_throughput"], exp["total_throughput"])
+    for key in ("completed", "total_input_tokens", "total_output_tokens", "max_concurrent_requests"):
+        assert result[key] == exp[key], (key, result[key], exp[key])
+    assert result["failed"] == 0 and result["rtfx"] == 0.0 and result["request_goodput"] is None
+    assert all(close(a, b) for a, b in zip(result["latencies"], exp["latencies"], strict=True))
+    assert all(close(a, b) for a, b in zip(result["queue_times"], exp["queue_times"], strict=True))
+    for m in metrics:
+        assert close(result[f"mean_{m}_ms"], exp[m]["mean"]), m
+        assert close(result[f"median_{m}_ms"], exp[m]["median"]), m
+        assert close(result[f"std_{m}_ms"], exp[m]["std"]), m
+        for p in percentiles:
+            word = str(int(p)) if int(p) == p else str(p)
+            assert close(result[f"p{word}_{m}_ms"], percentile(exp[m]["values"], p)), (m, p)
+
+
+def test_serving_images_are_loaded_with_their_entrypoints(fleet):
+    (a,) = fleet(1)
+    tags = a.docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    assert set(VLLM_IMAGE_TAGS) | set(SGLANG_IMAGE_TAGS) <= set(tags)
+    assert "vllm/vllm-openai:v0.33.0" in VLLM_IMAGE_TAGS and "lmsysorg/sglang:v0.5.14" in SGLANG_IMAGE_TAGS
+    vllm = json.loads(a.docker("image", "inspect", VLLM_IMAGE).stdout)[0]
+    sglang = json.loads(a.docker("image", "inspect", SGLANG_IMAGE).stdout)[0]
+    assert vllm["Config"]["Entrypoint"] == ["vllm", "serve"] and vllm["Config"]["WorkingDir"] == "/vllm-workspace"
+    assert not sglang["Config"]["Entrypoint"] and sglang["Config"]["WorkingDir"] == "/sgl-workspace"
+    assert vllm["RepoDigests"] == [] == sglang["RepoDigests"]
+    version = a.docker("run", "--rm", "--entrypoint", "vllm", VLLM_IMAGE, "--version")
+    assert version.stdout == "0.33.0\n"
+    other = a.docker("run", "--rm", SGLANG_IMAGE, "python3", "-m", "sglang.check_env", check=False)
+    assert other.returncode == 1 and "/usr/bin/python3: No module named sglang.check_env" in other.stderr
+    cross = a.docker("run", "--rm", "--entrypoint", "python3", VLLM_IMAGE, "-m", "sglang.bench_serving", check=False)
+    assert cross.returncode == 1 and "/usr/bin/python3: No module named sglang.bench_serving" in cross.stderr
+    code = a.docker("run", "--rm", SGLANG_IMAGE, "python3", "-c", "print(1)", check=False)
+    assert code.returncode == 2 and code.stdout == ""
+    usage = a.docker("run", "--rm", SGLANG_IMAGE, "python3", "-m", "sglang.launch_server", "--tp", "2", check=False)
+    assert usage.returncode == 2
+    assert "launch_server.py: error: the following arguments are required: --model-path" in usage.stderr
+
+
+def test_vllm_server_port_closed_until_loaded_then_health_version_models(fleet):
+    (a,) = fleet(1)
+    a.set_standin(STARTUP_SECONDS=1.5)
+    start_vllm(a, "vllm", LLAMA, "--tensor-parallel-size", "2", "--served-model-name", "llama", "llama-3.3",
+               "--max-model-len=4096", "--gpu-memory-utilization", "0.9", "--trust-remote-code", "--enforce-eager",
+               "--dtype", "auto")
+    assert http(a, "vllm", "http://127.0.0.1:8000/health") == (None, ""), "nothing answers while loading"
+    assert http(a, "vllm", "http://127.0.0.1:8000/v1/models")[0] is None
+    wait_status(a, "vllm", "http://127.0.0.1:8000/health", 200)
+    assert http(a, "vllm", "http://127.0.0.1:8000/health") == (200, "")
+    assert http(a, "vllm", "http://127.0.0.1:8000/version") == (200, '{"version":"0.33.0"}')
+    status, body = http(a, "vllm", "http://127.0.0.1:8000/v1/models")
+    models = json.loads(body)
+    assert status == 200 and [m["id"] for m in models["data"]] == ["llama", "llama-3.3"]
+    assert {m["root"] for m in models["data"]} == {LLAMA} and models["data"][0]["max_model_len"] == 4096
+    status, body = http(a, "vllm", "http://127.0.0.1:8000/v1/completions",
+                        '{"model": "llama", "prompt": "hi hi", "max_tokens": 3}')
+    assert status == 200 and json.loads(body)["usage"] == {"prompt_tokens": 3, "total_tokens": 6,
+                                                          "completion_tokens": 3}
+    assert http(a, "vllm", "http://127.0.0.1:8000/v1/completions",
+                '{"model": "other", "prompt": "hi", "max_tokens": 3}')[0] == 404
+    assert http(a, "vllm", "http://127.0.0.1:8000/info")[0] == 404
+    logs = a.docker("logs", "vllm").stdout
+    milestones = ["vLLM server version 0.33.0, serving model " + LLAMA, "Loading weights took",
+                  "GPU KV cache size: 400,000 tokens", "Maximum concurrency for 4,096 tokens per request: 97.66x",
+                  "Starting vLLM server on http://0.0.0.0:8000", "Available routes are:",
+                  "Application startup complete."]
+    positions = [logs.index(m) for m in milestones]
+    assert positions == sorted(positions)
+    assert "(Worker_TP1 pid=" in logs and "'tensor_parallel_size': 2" in logs
+    assert re.search(r"^\(APIServer pid=1\) INFO \d\d-\d\d \d\d:\d\d:\d\d \[api_server\.py:\d+\] ", logs, re.MULTILINE)
+    assert list(a.cache_dir.glob("hub/models--meta-llama--Llama-3.3-70B-Instruct/snapshots/*/model.safetensors"))
+    t0 = time.monotonic()
+    a.docker("stop", "vllm")
+    assert time.monotonic() - t0 < 5
+    assert "Shutting down FastAPI HTTP server." in a.docker("logs", "vllm").stdout
+
+
+def test_vllm_bench_serve_prints_the_block_and_saves_the_json(fleet):
+    from collector.parsers.serving import parse_serving_output
+
+    (a,) = fleet(1)
+    a.set_standin(STARTUP_SECONDS=0.2, BENCH_SECONDS=0.5)
+    start_vllm(a, "vllm", "--model", LLAMA, "--tensor-parallel-size", "2", "--port", "8000", "--host", "127.0.0.1",
+               "--served-model-name", "llama")   # as the collector starts it on a host network
+    wait_status(a, "vllm", "http://127.0.0.1:8000/health", 200)
+    assert "Starting vLLM server on http://127.0.0.1:8000" in a.docker("logs", "vllm").stdout
+    assert http(a, "vllm", f"http://{a.address}:8000/health")[0] is None, "bound to loopback only"
+    t0 = time.monotonic()
+    run = exec_bench(a, "vllm", "vllm", "bench", "serve", "--base-url", "http://127.0.0.1:8000", "--backend",
+                     "openai", "--endpoint", "/v1/completions", "--model", LLAMA, "--served-model-name", "llama",
+                     "--dataset-name", "random", "--random-input-len", "128", "--random-output-len", "128",
+                     "--num-prompts", "40", "--max-concurrency", "8", "--request-rate", "inf", "--save-result",
+                     "--result-dir", "/tmp/results", "--result-filename", "vllm-c8.json")
+    assert run.returncode == 0, run.stderr
+    assert time.monotonic() - t0 >= 0.5, "BENCH_SECONDS of wall time"
+    out = run.stdout
+    assert out.startswith("Namespace(subparser='bench', bench_type='serve', dispatch_function=<function ")
+    for line in ("Sampling input_len from [127, 127] and output_len from [128, 128]", "Skipping endpoint ready check.",
+                 "Starting main benchmark run...", "Traffic request rate: inf", "Maximum request concurrency: 8",
+                 "tip: install termplotlib and gnuplot to plot the metrics", "WARNING: vllm bench serve no longer"):
+        assert line in out
+    assert "\r100%|██████████| 40/40 [" in run.stderr
+    rows = block_rows(out)
+    assert [label for label, _ in rows] == fixture_block_labels("vllm-nightly_llama-3.3-70b_2xpro6000_c32.txt")
+    saved = json.loads(a.docker("exec", "vllm", "cat", "/tmp/results/vllm-c8.json").stdout)
+    nightly = list(json.loads((SERVING_FIXTURES / "vllm-nightly_llama-3.3-70b_2xpro6000_c32.json").read_text()))
+    at = nightly.index("total_token_throughput") + 1
+    assert list(saved) == nightly[:at] + ["latencies", "queue_times"] + nightly[at:]
+    assert saved["model_id"] == LLAMA and saved["request_rate"] == "inf" and saved["max_concurrency"] == 8
+    assert saved["backend"] == saved["endpoint_type"] == "openai" and saved["label"] is None
+    assert re.fullmatch(r"\d{8}-\d{6}", saved["date"])
+    exp = expected_point("vllm", 40, 8, 128, 128)
+    check_vllm_json(saved, exp)
+    printed = dict(rows)
+    assert printed["Successful requests:"] == "40" and printed["Failed requests:"] == "0"
+    assert printed["Total input tokens:"] == "5120" and printed["Total generated tokens:"] == "5120"
+    assert abs(float(printed["Mean TTFT (ms):"]) - exp["ttft"]["mean"]) <= 0.0051
+    assert abs(float(printed["P99 ITL (ms):"]) - percentile(exp["itl"]["values"], 99)) <= 0.0051
+    assert printed["Peak concurrent requests:"] == "16.00"
+    # gpubench's parser reads the capture (printed block + Namespace) and the saved file
+    (from_capture,) = parse_serving_output(out + run.stderr, "capture.txt")
+    assert from_capture.tool == "vllm bench serve" and from_capture.source == "printed"
+    assert from_capture.workload.num_prompts == 40 and from_capture.workload.ignore_eos is True
+    assert from_capture.requested_output_tokens == 5120 and from_capture.value("output_tokens") == 5120
+    assert abs(from_capture.value("ttft_ms", "median") - exp["ttft"]["median"]) <= 0.0051
+    (from_json,) = parse_serving_output(json.dumps(saved), "vllm-c8.json")
+    assert from_json.version_hint == ">=0.20 key set (rtfx)" and from_json.warnings == []
+    assert close(from_json.value("duration_s"), exp["duration"])
+
+    # another load, appended: range ratio, other percentiles, E2EL, default seed, no concurrency limit
+    run = exec_bench(a, "vllm", "vllm", "bench", "serve", "--model", LLAMA, "--served-model-name", "llama",
+                     "--random-input-len", "200", "--random-output-len", "20", "--random-range-ratio", "0.5",
+                     "--num-prompts", "25", "--percentile-metrics", "ttft,tpot,itl,e2el",
+                     "--metric-percentiles", "50,90,99.9", "--append-result", "--result-dir", "/tmp/results",
+                     "--result-filename", "vllm-c8.json", "--label", "sweep", "--metadata", "gpu=H100", "tp=2")
+    assert run.returncode == 0, run.stderr
+    assert "Sampling input_len from [99, 299] and output_len from [10, 30]" in run.stdout
+    assert "Maximum request concurrency: None" in run.stdout
+    labels = [label for label, _ in block_rows(run.stdout)]
+    assert "Maximum request concurrency:" not in labels and "P99.9 E2EL (ms):" in labels
+    text = a.docker("exec", "vllm", "cat", "/tmp/results/vllm-c8.json").stdout
+    first, second = text.split("\n")
+    assert json.loads(first) == saved
+    second = json.loads(second)
+    assert second["label"] == "sweep" and second["gpu"] == "H100" and second["tp"] == "2"
+    assert second["max_concurrency"] is None
+    exp = expected_point("vllm", 25, None, 200, 20, r=0.5)
+    check_vllm_json(second, exp, ("ttft", "tpot", "itl", "e2el"), (50, 90, 99.9))
+    assert len(parse_serving_output(text, "appended.json")) == 2
+
+
+def test_vllm_bench_serve_failures_are_results_or_tracebacks_as_the_real_client(fleet):
+    from collector.parsers.serving import parse_serving_output
+
+    (a,) = fleet(1)
+    a.set_standin(STARTUP_SECONDS=0.2, BENCH_SECONDS=0.1, FAIL_CONCURRENCY=8)
+    start_vllm(a, "vllm", LLAMA)
+    wait_status(a, "vllm", "http://127.0.0.1:8000/health", 200)
+    common = ("--model", LLAMA, "--random-input-len", "64", "--random-output-len", "16", "--num-prompts", "16",
+              "--save-result", "--result-dir", "/tmp")
+
+    def bench(*args: str, env: dict | None = None):
+        return exec_bench(a, "vllm", "vllm", "bench", "serve", *common, *args, env=env)
+
+    fine = bench("--max-concurrency", "4", "--result-filename", "c4.json")
+    assert fine.returncode == 0
+    assert '"completed": 16, "failed": 0' in a.docker("exec", "vllm", "cat", "/tmp/c4.json").stdout
+    failed = bench("--max-concurrency", "8", "--result-filename", "c8.json")
+    assert failed.returncode == 0, "all requests failing is a result, not a crash"
+    assert "Failed requests during benchmark run detected (capping to 10):" in failed.stdout
+    assert failed.stdout.count("Error 0: Internal Server Error") == 1 and "Error 9: " in failed.stdout
+    assert "UserWarning: All requests failed." in failed.stderr
+    assert dict(block_rows(failed.stdout))["Successful requests:"] == "0"
+    saved = json.loads(a.docker("exec", "vllm", "cat", "/tmp/c8.json").stdout)
+    assert saved["completed"] == 0 and saved["failed"] == 16 and saved["mean_ttft_ms"] == 0.0
+    assert close(saved["duration"], 0.05 * 2)
+    (result,) = parse_serving_output(failed.stdout + failed.stderr, "c8.txt")
+    assert any("16 request(s) failed" in w for w in result.warnings)
+
+    unreachable = bench("--base-url", "http://127.0.0.1:8999", "--max-concurrency", "4", "--result-filename", "x.json")
+    assert unreachable.returncode == 0
+    assert "aiohttp.client_exceptions.ClientConnectorError: Cannot connect to host 127.0.0.1:8999 ssl:default " \
+           "[Connect call failed ('127.0.0.1', 8999)]" in unreachable.stdout
+    wrong_model = bench("--served-model-name", "nope", "--result-filename", "y.json")
+    assert wrong_model.returncode == 0 and "Error 0: Not Found" in wrong_model.stdout
+    no_model = exec_bench(a, "vllm", "vllm", "bench", "serve", "--port", "8999", "--num-prompts", "4")
+    assert no_model.returncode == 1
+    assert no_model.stderr.startswith("Traceback (most recent call last):")
+    assert "RuntimeError: Failed to fetch models from server at http://127.0.0.1:8999/v1/models." in no_model.stderr
+    found = exec_bench(a, "vllm", "vllm", "bench", "serve", "--num-prompts", "4", "--random-input-len", "8",
+                       "--random-output-len", "4")
+    assert found.returncode == 0 and f"First model name: {LLAMA}, first model id: {LLAMA}" in found.stdout
+    ready = bench("--base-url", "http://127.0.0.1:8999", "--ready-check-timeout-sec", "1",
+                  "--result-filename", "z.json")
+    assert ready.returncode == 1 and "Waiting for endpoint to become up in 1 seconds" in ready.stdout
+    assert "ValueError: Initial test run failed - Please make sure benchmark arguments are correctly specified." \
+           in ready.stderr
+    usage = bench("--no-such-flag")
+    assert usage.returncode == 2 and "vllm bench serve: error: unrecognized arguments: --no-such-flag" in usage.stderr
+    bad = bench("--num-prompts", "x")
+    assert bad.returncode == 2 and "argument --num-prompts: invalid int value: 'x'" in bad.stderr
+
+
+def test_vllm_port_in_use_fail_at_start_and_gated_model(fleet):
+    (a,) = fleet(1)
+    secret = "hf_standinSecret456"
+    a.set_standin(STARTUP_SECONDS=0.3)
+    start_vllm(a, "first", LLAMA)
+    wait_status(a, "first", "http://127.0.0.1:8000/health", 200)
+    start_vllm(a, "second", "other/model")   # same default port, same network
+    assert wait_exit(a, "second")["ExitCode"] == 1
+    logs = a.docker("logs", "second")
+    assert logs.stderr.rstrip().endswith("(APIServer pid=1) OSError: [Errno 98] Address already in use")
+    assert "Starting to load model" not in logs.stdout, "the real server binds before loading"
+
+    a.set_standin(STARTUP_SECONDS=0.3, FAIL_AT_START=1)
+    start_vllm(a, "oom", LLAMA, "--port", "8001")
+    assert wait_exit(a, "oom")["ExitCode"] == 1
+    logs = a.docker("logs", "oom")
+    assert "ERROR" in logs.stdout and "EngineCore failed to start." in logs.stdout and OOM in logs.stdout
+    assert "RuntimeError: Engine core initialization failed. See root cause above." in logs.stderr
+
+    a.set_standin(STARTUP_SECONDS=0.3, REQUIRE_TOKEN=secret, BENCH_SECONDS=0.1)
+    start_vllm(a, "gated", LLAMA, "--port", "8002")
+    assert wait_exit(a, "gated")["ExitCode"] == 1
+    logs = a.docker("logs", "gated")
+    assert "huggingface_hub.errors.GatedRepoError: 401 Client Error." in logs.stderr
+    assert f"Cannot access gated repo for url https://huggingface.co/{LLAMA}/resolve/main/config.json." in logs.stderr
+    start_vllm(a, "token", LLAMA, "--port", "8003", env={"HUGGING_FACE_HUB_TOKEN": secret})
+    wait_status(a, "token", "http://127.0.0.1:8003/health", 200)
+    ok = exec_bench(a, "token", "vllm", "bench", "serve", "--port", "8003", "--model", LLAMA, "--num-prompts", "4")
+    assert ok.returncode == 0, ok.stderr
+    refused = exec_bench(a, "token", "vllm", "bench", "serve", "--port", "8003", "--model", LLAMA,
+                         env={"HUGGING_FACE_HUB_TOKEN": "", "HF_TOKEN": ""})
+    assert refused.returncode == 1 and "OSError: You are trying to access a gated repo." in refused.stderr
+    for name in ("gated", "token"):
+        logs = a.docker("logs", name)
+        assert secret not in logs.stdout + logs.stderr
+    assert secret not in ok.stdout + ok.stderr + refused.stdout + refused.stderr
+
+
+def test_sglang_health_is_503_while_v1_models_answers_then_200(fleet):
+    (a,) = fleet(1)
+    a.set_standin(STARTUP_SECONDS=4)   # /health 503 for the last 1.6 s
+    start_sglang(a, "sglang", "--model-path", LLAMA, "--tp", "2", "--host", "0.0.0.0", "--port", "30000",
+                 "--context-length", "4096", "--mem-fraction-static", "0.88", "--trust-remote-code")
+    assert http(a, "sglang", "http://127.0.0.1:30000/v1/models")[0] is None, "closed while loading"
+    wait_status(a, "sglang", "http://127.0.0.1:30000/v1/models", 200, timeout=20)
+    assert http(a, "sglang", "http://127.0.0.1:30000/health")[0] == 503, "up but not warmed up"
+    assert http(a, "sglang", "http://127.0.0.1:30000/health_generate")[0] == 503
+    assert "ready to roll" not in a.docker("logs", "sglang").stderr
+    wait_status(a, "sglang", "http://127.0.0.1:30000/health", 200)
+    logs = a.docker("logs", "sglang").stderr
+    milestones = ["server_args=ServerArgs(model_path='meta-llama/Llama-3.3-70B-Instruct'", "TP1] Load weight begin",
+                  "TP0] Load weight end", "TP0] KV Cache is allocated. #tokens: 20620",
+                  "Uvicorn running on http://0.0.0.0:30000", "The server is fired up and ready to roll!"]
+    positions = [logs.index(m) for m in milestones]
+    assert positions == sorted(positions)
+    status, body = http(a, "sglang", "http://127.0.0.1:30000/v1/models")
+    assert status == 200 and json.loads(body)["data"][0]["id"] == LLAMA
+    status, body = http(a, "sglang", "http://127.0.0.1:30000/server_info")
+    info = json.loads(body)
+    real = fixture_json_line("sglang-0.5.14_llama-3.3-70b_2xh100_c32.json")["server_info"]
+    assert list(info) == list(real) and list(info["internal_states"][0]) == list(real["internal_states"][0])
+    assert info["version"] == "0.5.14" and info["api_key"] is None and info["tp_size"] == 2
+    assert info["model_path"] == info["served_model_name"] == LLAMA and info["trust_remote_code"] is True
+    differ = {k for k in info if k != "internal_states" and info[k] != real[k]}
+    assert differ == {"model_path", "tokenizer_path", "served_model_name",   # the real run served unsloth/...
+                      "random_seed", "trust_remote_code", "disable_custom_all_reduce"}   # and had other flags
+    status, body = http(a, "sglang", "http://127.0.0.1:30000/get_server_info")
+    assert status == 200 and json.loads(body) == info
+    assert "Endpoint '/get_server_info' is deprecated and will be removed in a future version. Please use " \
+           "'/server_info' instead." in a.docker("logs", "sglang").stderr
+    status, body = http(a, "sglang", "http://127.0.0.1:30000/model_info")
+    assert status == 200 and json.loads(body)["model_path"] == LLAMA
+    assert http(a, "sglang", "http://127.0.0.1:30000/version")[0] == 404
+
+    # default --host 127.0.0.1: reachable on loopback only
+    a.set_standin(STARTUP_SECONDS=0.2)
+    start_sglang(a, "loopback", "--model-path", LLAMA, "--port", "30001", "--api-key", "sk-standin-key")
+    wait_status(a, "loopback", "http://127.0.0.1:30001/health", 200)
+    assert http(a, "loopback", f"http://{a.address}:30001/health")[0] is None
+    assert http(a, "sglang", f"http://{a.address}:30000/health")[0] == 200
+    assert "Uvicorn running on http://127.0.0.1:30001" in a.docker("logs", "loopback").stderr
+    info = json.loads(http(a, "loopback", "http://127.0.0.1:30001/server_info")[1])
+    assert info["api_key"] == "sk-standin-key" and info["host"] == "127.0.0.1" and info["tp_size"] == 1
+    t0 = time.monotonic()
+    a.docker("stop", "sglang")
+    assert time.monotonic() - t0 < 5 and "INFO:     Shutting down" in a.docker("logs", "sglang").stderr
+
+
+def test_sglang_bench_serving_appends_a_line_per_run(fleet):
+    from collector.parsers.serving import parse_serving_output
+
+    (a,) = fleet(1)
+    a.set_standin(STARTUP_SECONDS=0.2, BENCH_SECONDS=0.3)
+    start_sglang(a, "sglang", "--model-path", LLAMA, "--tp-size", "2", "--host", "0.0.0.0", "--port", "30000")
+    wait_status(a, "sglang", "http://127.0.0.1:30000/health", 200)
+    real = fixture_json_line("sglang-0.5.14_llama-3.3-70b_2xh100_c32.json")
+    runs = []
+    for extra in (("--max-concurrency", "4"), ("--max-concurrency", "1", "--disable-ignore-eos")):
+        run = exec_bench(a, "sglang", "python3", "-m", "sglang.bench_serving", "--backend", "sglang", "--base-url",
+                         "http://127.0.0.1:30000", "--model", LLAMA, "--dataset-name", "random",
+                         "--random-input-len", "128", "--random-output-len", "64", "--num-prompts", "20",
+                         "--request-rate", "inf", "--output-file", "/tmp/sglang.jsonl", *extra)
+        assert run.returncode == 0, run.stderr
+        runs.append(run)
+    out = runs[0].stdout
+    exp = expected_point("sglang", 20, 4, 128, 64, seed=42)
+    assert out.startswith("benchmark_args=Namespace(backend='sglang', base_url='http://127.0.0.1:30000', "
+                          "host='0.0.0.0', port=None, ")
+    assert "\nNamespace(backend='sglang', base_url='http://127.0.0.1:30000', host='0.0.0.0', port=30000, " in out
+    for line in ("Waiting up to 60s for http://127.0.0.1:30000/v1/models to become ready...", "Server ready in ",
+                 f"#Input tokens: {exp['planned'][0]}\n#Output tokens: {exp['planned'][1]}\n",
+                 "Starting warmup with 1 sequences...",
+                 "Warmup completed with 1 sequences. Starting main benchmark run...", "seed=42,"):
+        assert line in out
+    rows = block_rows(out)
+    assert [label for label, _ in rows] == fixture_block_labels("sglang-0.5.14_llama-3.3-70b_2xh100_c32.txt")
+    printed = dict(rows)
+    assert printed["Backend:"] == "sglang" and printed["Traffic request rate:"] == "inf"
+    assert printed["Max request concurrency:"] == "4" and printed["Peak concurrent requests:"] == "8"
+    assert abs(float(printed["Max ITL (ms):"]) - exp["itl"]["max"]) <= 0.0051
+    lines = a.docker("exec", "sglang", "cat", "/tmp/sglang.jsonl").stdout.splitlines()
+    assert len(lines) == 2 and "\"request_rate\": Infinity" in lines[0]
+    first = json.loads(lines[0])
+    assert list(first) == list(real)
+    assert first["server_info"] == json.loads(http(a, "sglang", "http://127.0.0.1:30000/server_info")[1])
+    assert first["max_concurrency"] == 4 and first["random_range_ratio"] == 0.0 and first["accept_length"] is None
+    for key in ("completed", "total_input_tokens", "total_output_tokens", "max_concurrent_requests"):
+        assert first[key] == exp[key], key
+    assert first["total_input_text_tokens"] == exp["total_input_tokens"] == exp["planned"][0]
+    assert first["total_output_tokens_retokenized"] == exp["total_output_tokens"]
+    for key in ("duration", "request_throughput", "input_throughput", "output_throughput", "total_throughput",
+                "concurrency", "max_output_tokens_per_s"):
+        assert close(first[key], exp[key]), key
+    for metric, name in (("e2el", "e2e_latency"), ("ttft", "ttft"), ("tpot", "tpot"), ("itl", "itl")):
+        assert close(first[f"mean_{name}_ms"], exp[metric]["mean"]), name
+        assert close(first[f"median_{name}_ms"], exp[metric]["median"]), name
+        assert close(first[f"std_{name}_ms"], exp[metric]["std"]), name
+        for p in (90, 95, 99):
+            assert close(first[f"p{p}_{name}_ms"], percentile(exp[metric]["values"], p)), (name, p)
+    second = json.loads(lines[1])
+    exp1 = expected_point("sglang", 20, 1, 128, 64, seed=42, ignore_eos=False)
+    assert second["total_output_tokens"] == exp1["total_output_tokens"] < exp1["planned"][1]
+    assert close(second["mean_e2e_latency_ms"], exp1["e2el"]["mean"])
+    # gpubench's parser: the JSON lines, and the capture with its planned totals
+    results = parse_serving_output("\n".join(lines), "sglang.jsonl")
+    assert [r.tool_version for r in results] == ["0.5.14", "0.5.14"] and results[0].model_id == LLAMA
+    (capture,) = parse_serving_output(out + runs[0].stderr, "sglang-c4.txt")
+    assert capture.tool == "sglang.bench_serving" and capture.workload.seed == 42
+    assert capture.requested_output_tokens == exp["planned"][1] and capture.workload.ignore_eos is True
+    (eos,) = parse_serving_output(runs[1].stdout + runs[1].stderr, "sglang-c1.txt")
+    assert eos.workload.ignore_eos is False
+    assert any("outputs stopped early" in w for w in eos.warnings)
+
+
+def test_sglang_failures_crash_as_the_real_ones(fleet):
+    (a,) = fleet(1)
+    a.set_standin(STARTUP_SECONDS=0.2, BENCH_SECONDS=0.1, FAIL_CONCURRENCY=8)
+    start_sglang(a, "sglang", "--model-path", LLAMA, "--host", "0.0.0.0")
+    wait_status(a, "sglang", "http://127.0.0.1:30000/health", 200)
+
+    def bench(*args: str, env: dict | None = None):
+        return exec_bench(a, "sglang", "python3", "-m", "sglang.bench_serving", "--model", LLAMA,
+                          "--dataset-name", "random", "--random-input-len", "32", "--random-output-len", "8",
+                          "--num-prompts", "16", "--output-file", "/tmp/out.jsonl", *args, env=env)
+
+    assert bench("--max-concurrency", "4").returncode == 0
+    failed = bench("--max-concurrency", "8")
+    assert failed.returncode == 1 and "Warmup completed with 1 sequences." in failed.stdout
+    assert "Serving Benchmark Result" not in failed.stdout
+    assert "UserWarning: All requests failed." in failed.stderr
+    assert failed.stderr.rstrip().endswith("IndexError: index -1 is out of bounds for axis 0 with size 0")
+    assert len(a.docker("exec", "sglang", "cat", "/tmp/out.jsonl").stdout.splitlines()) == 1, "nothing appended"
+    down = bench("--port", "30999", "--ready-check-timeout-sec", "1")
+    assert down.returncode == 1 and "Waiting up to 1s for http://0.0.0.0:30999/v1/models" in down.stdout
+    assert "RuntimeError: Server at http://0.0.0.0:30999/v1/models did not become ready within 1s" in down.stderr
+    ambiguous = bench("--random", "5")
+    assert ambiguous.returncode == 2
+    assert "bench_serving.py: error: ambiguous option: --random could match" in ambiguous.stderr
+
+    a.set_standin(STARTUP_SECONDS=0.2)
+    start_sglang(a, "busy", "--model-path", LLAMA, "--port", "30000")
+    assert wait_exit(a, "busy")["ExitCode"] == 1
+    logs = a.docker("logs", "busy").stderr
+    assert "Load weight end" in logs, "the real server binds only after loading"
+    assert "ERROR:    [Errno 98] error while attempting to bind on address ('127.0.0.1', 30000): address already " \
+           "in use" in logs
+
+    a.set_standin(STARTUP_SECONDS=0.2, FAIL_AT_START="oom")
+    start_sglang(a, "oom", "--model-path", LLAMA, "--port", "30002")
+    assert wait_exit(a, "oom")["ExitCode"] == 1
+    logs = a.docker("logs", "oom").stderr
+    assert "TP0] Scheduler hit an exception: Traceback (most recent call last):" in logs and OOM in logs
+    assert "Received sigquit from a child process. It usually means the child failed." in logs
+
+    secret = "hf_standinSecret789"
+    a.set_standin(STARTUP_SECONDS=0.2, REQUIRE_TOKEN=secret)
+    start_sglang(a, "gated", "--model-path", LLAMA, "--port", "30003")
+    assert wait_exit(a, "gated")["ExitCode"] == 1
+    logs = a.docker("logs", "gated").stderr
+    assert "huggingface_hub.errors.GatedRepoError: 401 Client Error." in logs
+    assert "OSError: You are trying to access a gated repo." in logs
+    start_sglang(a, "token", "--model-path", LLAMA, "--port", "30004", env={"HF_TOKEN": secret})
+    wait_status(a, "token", "http://127.0.0.1:30004/health", 200)
+    logs = a.docker("logs", "token")
+    assert secret not in logs.stdout + logs.stderr

@@ -42,7 +42,7 @@ class Progress:
         self.statuses, self.console = statuses, console
         self.live = Live(status_table(statuses), console=console, refresh_per_second=4, transient=False) \
             if console.is_terminal else None
-        self.shown: dict[str, str] = {}
+        self.shown: dict[str, int] = {}  # per host, how many of its phases were printed
 
     def __enter__(self) -> "Progress":
         if self.live:
@@ -59,10 +59,12 @@ class Progress:
             self.live.update(status_table(self.statuses))
             return
         for s in self.statuses:
-            if self.shown.get(s.name) != s.phase:
-                self.shown[s.name] = s.phase
-                stamp = time.strftime("%H:%M:%S")
-                print(f"{stamp} {s.name}: {s.phase}" + (f" ({_message(s)[:160]})" if _message(s) else ""),
+            # every phase the host went through since the last look (its timeline), not only where it is now
+            phases = [("queued", None), *s.timeline]
+            new, self.shown[s.name] = phases[self.shown.get(s.name, 0):], len(phases)
+            for i, (phase, _) in enumerate(new):
+                message = _message(s) if i == len(new) - 1 and phase == s.phase else ""
+                print(f"{time.strftime('%H:%M:%S')} {s.name}: {phase}" + (f" ({message[:160]})" if message else ""),
                       flush=True)
 
 

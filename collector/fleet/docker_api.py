@@ -88,6 +88,9 @@ class DockerOverSsh:
 
     def _relay(self, local: socket.socket, channel) -> None:
         local_open = remote_open = True
+        # What a login shell prints before `docker system dial-stdio` starts (a banner, a motd) is not the
+        # engine's: the engine's first bytes on a connection are always its HTTP answer, so drop what precedes.
+        preamble: bytes | None = b""
         try:
             while local_open or remote_open:
                 readable, _, _ = select.select([local, channel] if local_open else [channel], [], [], 1.0)
@@ -102,6 +105,12 @@ class DockerOverSsh:
                         channel.shutdown_write()
                 if channel in readable:
                     data = channel.recv(CHUNK)
+                    if data and preamble is not None:
+                        preamble += data
+                        start = preamble.find(b"HTTP/")
+                        if start < 0 and len(preamble) < CHUNK:
+                            continue
+                        data, preamble = preamble[max(start, 0):], None
                     if data:
                         local.sendall(data)
                     else:

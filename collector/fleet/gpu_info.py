@@ -31,18 +31,19 @@ class GpuInventory:
 
 
 def parse_gpu_query(text: str, banner: str, host: str) -> GpuInventory:
-    names, memory, drivers = [], [], set()
+    names, memory, drivers, other = [], [], set(), []
     for row in csv.reader(io.StringIO(text)):
         if not row or not "".join(row).strip():
             continue
-        if len(row) != 4:
-            raise GpubenchError(f"{host}: unexpected nvidia-smi output line {','.join(row)!r}")
+        if len(row) != 4 or not row[0].strip().isdigit():  # not a GPU row: a shell's banner, a warning
+            other.append(",".join(row))
+            continue
         _, name, mem, driver = (c.strip() for c in row)
         names.append(name)
         memory.append(int(mem) if mem.isdigit() else None)
         drivers.add(driver)
     if not names:
-        raise GpubenchError(f"{host}: nvidia-smi lists no GPU")
+        raise GpubenchError(f"{host}: nvidia-smi lists no GPU" + (f" ({other[-1][:160]!r})" if other else ""))
     cuda = CUDA_VERSION.search(banner)
     return GpuInventory(tuple(names), tuple(memory), ",".join(sorted(drivers)) or None,
                         cuda.group(1) if cuda else None)

@@ -1,9 +1,11 @@
 """simfleet: a simulated fleet of GPU hosts on this machine, for tests and benchmarks.
 
 Each host is real except its GPU: an OpenSSH server on 127.0.0.(i+2) in its own network namespace, its own Docker
-engine holding a stand-in TGI image (made with `docker import` from busybox-static; it behaves like the real server
-and `text-generation-benchmark`, see tests/simfleet/standin/README.md), a stand-in `nvidia-smi` and a weights cache
-folder. Needs root, openssh-server, docker.io and busybox-static (scripts/setup.sh --test installs them).
+engine holding stand-in TGI, vLLM and SGLang images (made with `docker import` from busybox-static; they behave like
+the real servers and their benchmarks: TGI and `text-generation-benchmark` in tests/simfleet/standin/README.md,
+`vllm serve`/`vllm bench serve` and `sglang.launch_server`/`sglang.bench_serving` in
+tests/simfleet/standin_serving/README.md), a stand-in `nvidia-smi` and a weights cache folder. Needs root,
+openssh-server, docker.io and busybox-static (scripts/setup.sh --test installs them).
 
 Import from `tests.simfleet` only; the names below are the stable API, the submodules are not.
 
@@ -11,7 +13,7 @@ Pytest (tests/conftest.py has `pytest_plugins = ["tests.simfleet.fixtures"]`):
 
     def test_something(fleet, tmp_path):          # fixture: a FleetFactory over the session's Fleet
         a, b = fleet(2)                          # Hosts gpu-a, gpu-b, reset for this test
-        a.set_standin(STARTUP_SECONDS=3, FAIL_BATCH=16)   # knobs: standin/README.md
+        a.set_standin(STARTUP_SECONDS=3, FAIL_BATCH=16)   # knobs: standin/README.md, standin_serving/README.md
         b.set_gpus(name="NVIDIA A100-SXM4-80GB", count=4)
         out = collect(fleet, inventory(tmp_path, [a, b]), tmp_path / "data")   # `gpubench collect`, a real process
         assert out.returncode == 0 and fleet.gpubench_containers() == {}
@@ -37,11 +39,18 @@ The fleet
   hands them out; down_host(), ssh_config, known_hosts, client_key, fabric_config(), connect(alias),
   gpubench_containers() as Fleet; cleanup() (sshd back up, containers removed on the hosts it handed out).
 - `Host`: alias (its name in ssh_config), address, port, ssh_config, known_hosts, client_key, docker_host (the
-  DOCKER_HOST of its SSH sessions), docker_socket, cache_dir (mount it on /data), bin_dir, hostname, up;
+  DOCKER_HOST of its SSH sessions), docker_socket, cache_dir (mount it on /data for TGI; anywhere for vLLM and SGLang,
+  e.g. their Hugging Face cache /root/.cache/huggingface), bin_dir, hostname, up;
   docker(*args, check=True, input=None, timeout=120, text=True) (the docker CLI against its engine),
   gpubench_containers(), connect(), stop_sshd(kill_sessions=True), start_sshd(), set_gpus(name=, count=,
   memory_mib=, driver=, cuda=), remove_nvidia_smi(), set_standin(**knobs), reset().
-- `STANDIN_IMAGE`: the stand-in's tag; `IMAGE_TAGS`: every tag it carries (also the collector's pinned default).
+- `STANDIN_IMAGE`: the stand-in TGI's tag; `IMAGE_TAGS`: every tag it carries (also the collector's pinned default).
+- `VLLM_IMAGE` (`vllm/vllm-openai:v0.33.0-standin`), `VLLM_IMAGE_TAGS` (also `vllm/vllm-openai:v0.33.0`, the
+  collector's pinned default): ENTRYPOINT `vllm serve`, and `vllm bench serve` in the image.
+- `SGLANG_IMAGE` (`lmsysorg/sglang:v0.5.14-standin`), `SGLANG_IMAGE_TAGS` (also `lmsysorg/sglang:v0.5.14`): no
+  entrypoint; `python3 -m sglang.launch_server ...` and `python3 -m sglang.bench_serving ...`.
+- Knobs shared by the three (one `standin.conf` per host): STARTUP_SECONDS, FAIL_AT_START, REQUIRE_TOKEN; TGI's
+  RUN_SECONDS, HANG, FAIL_BATCH, TGI_VERSION; the serving clients' BENCH_SECONDS, FAIL_CONCURRENCY.
 
 Running gpubench against it
 - `TOKEN`: a recognizable fake Hugging Face token (so a leak is easy to find).
@@ -67,11 +76,12 @@ A terminal for full-screen programs
 from .collect import TOKEN, benchmark_running, collect, collect_command, files_containing, inventory
 from .faults import CASES, Case, Outcome
 from .fleet import Fleet, FleetFactory, Host
-from .standin import IMAGE_TAGS, STANDIN_IMAGE
+from .standin import IMAGE_TAGS, SGLANG_IMAGE, SGLANG_IMAGE_TAGS, STANDIN_IMAGE, VLLM_IMAGE, VLLM_IMAGE_TAGS
 from .terminal import ALTERNATE_SCREEN_OFF, PtyProcess
 
 __all__ = [
-    "ALTERNATE_SCREEN_OFF", "CASES", "IMAGE_TAGS", "STANDIN_IMAGE", "TOKEN",
+    "ALTERNATE_SCREEN_OFF", "CASES", "IMAGE_TAGS", "SGLANG_IMAGE", "SGLANG_IMAGE_TAGS", "STANDIN_IMAGE", "TOKEN",
+    "VLLM_IMAGE", "VLLM_IMAGE_TAGS",
     "Case", "Fleet", "FleetFactory", "Host", "Outcome", "PtyProcess",
     "benchmark_running", "collect", "collect_command", "files_containing", "inventory",
 ]

@@ -1,6 +1,6 @@
 """A fleet of simulated GPU hosts on this machine: per host an OpenSSH server on
-127.0.0.(i+2), a Docker engine with the stand-in TGI image, a stand-in
-nvidia-smi, a weights cache folder, its own network namespace and hostname."""
+127.0.0.(i+2), a Docker engine with the stand-in TGI, vLLM and SGLang images, a
+stand-in nvidia-smi, a weights cache folder, its own network namespace and hostname."""
 from __future__ import annotations
 
 import os
@@ -119,7 +119,7 @@ class Host:
         (self.bin_dir / "nvidia-smi").unlink(missing_ok=True)
 
     def set_standin(self, **knobs) -> Path:
-        """Write <cache_dir>/standin.conf (knobs: see standin/README.md)."""
+        """Write <cache_dir>/standin.conf (knobs: standin/README.md, standin_serving/README.md)."""
         return standin.write_knobs(self.cache_dir, **knobs)
 
     def reset(self) -> None:
@@ -154,7 +154,7 @@ class Fleet:
         self._lock = threading.Lock()
         self.timings: dict[str, float] = {}
         self.log: list[str] = []   # start/stop summaries, shown at the end of a pytest run
-        self._image: bytes | None = None
+        self._images: dict[str, bytes] | None = None   # the stand-in root filesystems, built once
         self._created: list[Host] = []   # including hosts whose start failed
 
     # ---- creating hosts
@@ -204,10 +204,10 @@ class Fleet:
 
         wait_for(engines_ready, 60, "the Docker engines")
         t_engines = time.monotonic()
-        if self._image is None:
-            self._image = standin.rootfs_tarball()
+        if self._images is None:
+            self._images = standin.tarballs()
         with ThreadPoolExecutor(max_workers=len(new)) as pool:
-            list(pool.map(lambda h: standin.load_image(h.engine, self._image), new))
+            list(pool.map(lambda h: standin.load_images(h.engine, self._images), new))
         t_images = time.monotonic()
         for host in new:
             self._start_sshd(host)

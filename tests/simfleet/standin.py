@@ -1,14 +1,16 @@
-"""The stand-in TGI image (built with `docker import`, no registry) and the
-stand-in `nvidia-smi` of each host. Knobs: standin/README.md."""
+"""The stand-in images (built with `docker import`, no registry): TGI (standin/README.md), vLLM and SGLang
+(standin_serving/README.md); and the stand-in `nvidia-smi` of each host. Knobs: those READMEs."""
 from __future__ import annotations
 
 import io
+import json
 import shlex
 import subprocess
 import tarfile
 from pathlib import Path
 
 STANDIN = Path(__file__).with_name("standin")
+SERVING = Path(__file__).with_name("standin_serving")
 BUSYBOX = "/bin/busybox"
 
 TGI_REPOSITORY = "ghcr.io/huggingface/text-generation-inference"
@@ -25,7 +27,28 @@ IMPORT_CHANGES = (
     " org.opencontainers.image.version=3.3.5",
 )
 
-# Defaults of the knobs in <cache>/standin.conf (see README.md).
+PATH_ENV = "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+VLLM_REPOSITORY = "vllm/vllm-openai"
+VLLM_IMAGE = f"{VLLM_REPOSITORY}:v0.33.0-standin"
+VLLM_IMAGE_TAGS = (VLLM_IMAGE, f"{VLLM_REPOSITORY}:v0.33.0")
+VLLM_CHANGES = (
+    'ENTRYPOINT ["vllm", "serve"]',
+    PATH_ENV,
+    "WORKDIR /vllm-workspace",
+    "LABEL org.opencontainers.image.title=vllm-openai-standin org.opencontainers.image.version=0.33.0",
+)
+
+SGLANG_REPOSITORY = "lmsysorg/sglang"
+SGLANG_IMAGE = f"{SGLANG_REPOSITORY}:v0.5.14-standin"
+SGLANG_IMAGE_TAGS = (SGLANG_IMAGE, f"{SGLANG_REPOSITORY}:v0.5.14")
+SGLANG_CHANGES = (
+    PATH_ENV,
+    "WORKDIR /sgl-workspace",
+    "LABEL org.opencontainers.image.title=sglang-standin org.opencontainers.image.version=0.5.14",
+)
+
+# Defaults of the knobs in <cache>/standin.conf (standin/README.md; standin_serving/README.md for the last two).
 KNOBS = {
     "STARTUP_SECONDS": "1",
     "FAIL_AT_START": "",
@@ -34,6 +57,8 @@ KNOBS = {
     "HANG": "",
     "FAIL_BATCH": "",
     "TGI_VERSION": "3.3.5",
+    "BENCH_SECONDS": "0.5",
+    "FAIL_CONCURRENCY": "",
 }
 
 
@@ -53,38 +78,84 @@ def _add(tar: tarfile.TarFile, name: str, *, data: bytes | None = None, mode: in
         tar.addfile(info, io.BytesIO(data or b""))
 
 
-def rootfs_tarball() -> bytes:
-    """The image's root filesystem: busybox-static, its applets, the stand-in scripts."""
+def _busybox_rootfs(tar: tarfile.TarFile, dirs: tuple[str, ...]) -> None:
     applets = subprocess.run([BUSYBOX, "--list"], capture_output=True, text=True, check=True)
+    for d in ("bin", "usr", "usr/local", "usr/local/bin", "usr/local/lib", "usr/local/lib/standin", "etc", "root",
+              "proc", "sys", "dev") + dirs:
+        _add(tar, d, kind=tarfile.DIRTYPE, mode=0o755)
+    _add(tar, "tmp", kind=tarfile.DIRTYPE, mode=0o1777)
+    _add(tar, "bin/busybox", data=Path(BUSYBOX).read_bytes(), mode=0o755)
+    for applet in applets.stdout.split():
+        if applet != "busybox":
+            _add(tar, f"bin/{applet}", kind=tarfile.SYMTYPE, target="busybox")
+    _add(tar, "etc/passwd", data=b"root:x:0:0:root:/root:/bin/sh\n")
+    _add(tar, "etc/group", data=b"root:x:0:\n")
+
+
+def _add_tree(tar: tarfile.TarFile, root: Path) -> None:
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            _add(tar, path.relative_to(root).as_posix(), data=path.read_bytes(), mode=0o755)
+
+
+def rootfs_tarball() -> bytes:
+    """The TGI image's root filesystem: busybox-static, its applets, the stand-in scripts."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        for d in ("bin", "usr", "usr/local", "usr/local/bin", "usr/local/lib",
-                  "usr/local/lib/standin", "usr/src", "etc", "root", "data",
-                  "proc", "sys", "dev"):
-            _add(tar, d, kind=tarfile.DIRTYPE, mode=0o755)
-        _add(tar, "tmp", kind=tarfile.DIRTYPE, mode=0o1777)
-        _add(tar, "bin/busybox", data=Path(BUSYBOX).read_bytes(), mode=0o755)
-        for applet in applets.stdout.split():
-            if applet != "busybox":
-                _add(tar, f"bin/{applet}", kind=tarfile.SYMTYPE, target="busybox")
-        _add(tar, "etc/passwd", data=b"root:x:0:0:root:/root:/bin/sh\n")
-        _add(tar, "etc/group", data=b"root:x:0:\n")
-        for path in sorted((STANDIN / "rootfs").rglob("*")):
-            if path.is_file():
-                rel = path.relative_to(STANDIN / "rootfs").as_posix()
-                _add(tar, rel, data=path.read_bytes(), mode=0o755)
+        _busybox_rootfs(tar, ("usr/src", "data"))
+        _add_tree(tar, STANDIN / "rootfs")
     return buf.getvalue()
 
 
+def serving_tarball(engine: str) -> bytes:
+    """The root filesystem of the vLLM ("vllm") or SGLang ("sglang") image: busybox-static, the shared scripts
+    (standin_serving/common) and the engine's own (standin_serving/<engine>)."""
+    workdir = {"vllm": "vllm-workspace", "sglang": "sgl-workspace"}[engine]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        _busybox_rootfs(tar, (workdir, "usr/bin", "root/.cache", "root/.cache/huggingface"))
+        _add_tree(tar, SERVING / "common")
+        _add_tree(tar, SERVING / engine)
+        _add(tar, "usr/bin/python", kind=tarfile.SYMTYPE, target="python3")
+    return buf.getvalue()
+
+
+def tarballs() -> dict[str, bytes]:
+    """Every stand-in image's root filesystem (build once, import into each engine with load_images)."""
+    return {"tgi": rootfs_tarball(), "vllm": serving_tarball("vllm"), "sglang": serving_tarball("sglang")}
+
+
+def _import(api, tarball: bytes, changes: tuple[str, ...], tags: tuple[str, ...]) -> str:
+    """`docker import` through the Engine API (docker-py's APIClient: no CLI process per call)."""
+    repository, tag = tags[0].rsplit(":", 1)
+    answer = api.import_image_from_data(tarball, repository=repository, tag=tag, changes=list(changes))
+    image_id = json.loads(answer.strip().splitlines()[-1])["status"]
+    for other in tags[1:]:
+        repository, tag = other.rsplit(":", 1)
+        api.tag(image_id, repository, tag)
+    return image_id
+
+
 def load_image(engine, tarball: bytes | None = None) -> str:
-    """Import the stand-in image into a DockerEngine under IMAGE_TAGS; return its id."""
-    args = ["import"]
-    for change in IMPORT_CHANGES:
-        args += ["--change", change]
-    image_id = engine.docker(*args, "-", IMAGE_TAGS[0], input=tarball or rootfs_tarball()).stdout
-    for tag in IMAGE_TAGS[1:]:
-        engine.docker("tag", IMAGE_TAGS[0], tag)
-    return image_id.decode().strip()
+    """Import the stand-in TGI image into a DockerEngine under IMAGE_TAGS; return its id."""
+    return load_images(engine, {"tgi": tarball or rootfs_tarball()}, only=("tgi",))["tgi"]
+
+
+def load_images(engine, built: dict[str, bytes] | None = None, only: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Import the TGI, vLLM and SGLang stand-in images into a DockerEngine; their ids by name."""
+    import docker
+
+    built = built or tarballs()
+    jobs = {
+        "tgi": (IMPORT_CHANGES, IMAGE_TAGS),
+        "vllm": (VLLM_CHANGES, VLLM_IMAGE_TAGS),
+        "sglang": (SGLANG_CHANGES, SGLANG_IMAGE_TAGS),
+    }
+    api = docker.APIClient(base_url=engine.docker_host, version="auto", timeout=120)
+    try:
+        return {name: _import(api, built[name], *jobs[name]) for name in (only or tuple(jobs))}
+    finally:
+        api.close()
 
 
 def write_knobs(cache_dir: Path, **knobs: object) -> Path:
