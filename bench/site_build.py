@@ -1,7 +1,8 @@
 """Benchmark: how long `mkdocs build` of the report site takes as data/ grows, against a floor.
 
 For 10, 100 and 1,000 runs it generates a data/ folder (realistic models, GPU setups, prices, batch sizes, failed
-batches and all six statistics per metric, written through collector.data.store), then times
+batches and all six statistics per metric; a third of the runs are serving sweeps of vLLM and SGLang at four load
+levels, with failed and flagged runs; written through collector.data.store), then times
 
 - the site:  `mkdocs build` with every page, table and chart;
 - the floor: the same pages and headings with the tables and charts left out (GPUBENCH_SITE_EMPTY=1), i.e.
@@ -31,6 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from collector.data import store  # noqa: E402
+from collector.data.records import new_run  # noqa: E402
 from collector.data.store import read_table  # noqa: E402
 
 MODELS = [  # (model id, weights in GB at 16-bit): what decides which setups can serve it
@@ -53,10 +55,8 @@ def _specs() -> dict[str, dict]:
     return {str(r["gpu"]): r for r in rows}
 
 
-def generate(root: Path, n_runs: int, seed: int = 1) -> None:
-    """A data/ folder with n_runs runs: models x setups that fit the model, several runs per setup over time."""
-    rng = random.Random(seed)
-    specs = _specs()
+def _combos(rng: random.Random, specs: dict, n_runs: int) -> list[tuple]:
+    """(model, weights GB, GPU, count) setups that fit the model: a few models, several setups each."""
     combos = []
     for model, weights_gb in MODELS:
         for gpu, spec in specs.items():
@@ -70,52 +70,136 @@ def generate(root: Path, n_runs: int, seed: int = 1) -> None:
     combos = [c for c in combos if c[0] in chosen_models]
     per_model_setups = max(5, min(40, n_runs // (models_needed * 3) or 5))
     picked: list[tuple] = []
-    for model in chosen_models:
+    for model in sorted(chosen_models):
         picked += [c for c in combos if c[0] == model][:per_model_setups]
+    return picked
+
+
+def _price(rng: random.Random, i: int, gpu: str, count: int) -> float | None:
+    return None if i % 11 == 5 else round(PRICE_PER_GPU_HR[gpu] * count * rng.uniform(0.9, 1.15), 2)
+
+
+def _static_run(rng, i: int, combo: tuple, repeat: int, specs: dict) -> tuple[dict, list[dict], float | None]:
+    """One text-generation-benchmark run: every batch size, all six statistics per metric."""
+    model, weights_gb, gpu, count = combo
+    spec = specs[gpu]
+    run_id = f"bench{i:05d}"
+    quantize = "fp8" if (i % 7 == 3 and spec.get("fp8_dense_tflops")) else None
+    bytes_gb = weights_gb / (2 if quantize else 1)
+    batches = BATCHES + ([64, 128] if i % 5 == 0 else [])
+    free_gb = spec["memory_gb"] * count - bytes_gb
+    failed = [b for b in batches if b * 0.35 > free_gb]  # KV cache does not fit: the tool prints NaN
+    price = _price(rng, i, gpu, count)
+    day, month = 1 + (repeat * 37 + i) % 28, 1 + (repeat * 3 + i) % 12
+    run = {
+        "run_id": run_id, "source": "collected", "raw_path": f"raw/collected/{run_id}.txt",
+        "measured_at": f"2025-{month:02d}-{day:02d}T10:00:00Z", "host": f"host-{i % 23}", "gpu": gpu,
+        "gpu_count": count, "num_shard": count, "engine": "tgi", "engine_version": rng.choice(["3.3.4", "3.3.5"]),
+        "benchmark_kind": "static_batch", "benchmark_tool": "text-generation-benchmark",
+        "image": "ghcr.io/huggingface/text-generation-inference:3.3.5", "model_id": model, "tokenizer": model,
+        "quantize": quantize, "sequence_length": 10, "decode_length": 8, "n_runs": 10, "warmups": 1,
+        "batch_sizes": batches, "failed_batch_sizes": failed or None, "watermark": False, "do_sample": False,
+        "prefill_throughput_formula": "tok_per_s", "price_usd_per_hr": price,
+        "price_date": f"2025-{month:02d}-{day:02d}" if price else None,
+    }
+    floor_ms = bytes_gb / (spec["mem_bw_gbps"] * count) * 1000
+    step1 = floor_ms / rng.uniform(0.35, 0.8) + 2.5 * math.log2(count + 1)
+    results = []
+    for b in batches:
+        ok = b not in failed
+        token = step1 * (1 + 0.018 * b ** 1.1)
+        prefill = token * (1.1 + 0.09 * b)
+        values = {
+            "prefill_latency_ms": prefill, "decode_token_latency_ms": token,
+            "decode_total_latency_ms": token * 7, "prefill_throughput_tok_per_s": b * 10 / prefill * 1000,
+            "prefill_throughput_seq_per_s": b / prefill * 1000, "decode_throughput_tok_per_s": b * 1000 / token,
+        }
+        for metric, v in values.items():
+            for stat, f in (("avg", 1), ("min", 0.96), ("max", 1.07), ("p50", 0.99), ("p90", 1.03), ("p99", 1.03)):
+                results.append({"run_id": run_id, "batch_size": b, "metric": metric, "stat": stat,
+                                "value": round(v * f, 2) if ok else None})
+    return run, results, price
+
+
+SERVING_ENGINES = (("vllm", "vllm bench serve", "0.11.0"), ("sglang", "sglang.bench_serving", "0.5.14"))
+LEVELS = (1, 8, 32, 64)
+
+
+def _serving_sweep(rng, first: int, size: int, combo: tuple, engine: tuple, specs: dict) -> tuple[list, list, list]:
+    """One server start of vllm/sglang: up to four load levels, TTFT/TPOT/ITL/E2EL statistics and totals;
+    some runs failed (no numbers) and some flagged (short outputs), as real sweeps have."""
+    model, weights_gb, gpu, count = combo
+    name, tool, version = engine
+    spec = specs[gpu]
+    price = _price(rng, first, gpu, count)
+    tpot1 = weights_gb / (spec["mem_bw_gbps"] * count) * 1000 / rng.uniform(0.4, 0.8)
     runs, results, prices = [], [], []
-    for i in range(n_runs):
-        model, weights_gb, gpu, count = picked[i % len(picked)]
-        repeat = i // len(picked)
-        spec = specs[gpu]
-        run_id = f"bench{i:05d}"
-        quantize = "fp8" if (i % 7 == 3 and spec.get("fp8_dense_tflops")) else None
-        bytes_gb = weights_gb / (2 if quantize else 1)
-        batches = BATCHES + ([64, 128] if i % 5 == 0 else [])
-        free_gb = spec["memory_gb"] * count - bytes_gb
-        failed = [b for b in batches if b * 0.35 > free_gb]  # KV cache does not fit: the tool prints NaN
-        price = None if i % 11 == 5 else round(PRICE_PER_GPU_HR[gpu] * count * rng.uniform(0.9, 1.15), 2)
-        day = 1 + (repeat * 37 + i) % 28
-        month = 1 + (repeat * 3 + i) % 12
+    for k, level in enumerate(LEVELS[:size]):
+        run_id = f"serve{first + k:05d}"
+        failed = (first + k) % 13 == 7
+        short = not failed and name == "vllm" and (first + k) % 5 == 1
         runs.append({
-            "run_id": run_id, "source": "collected", "raw_path": f"raw/collected/{run_id}.txt",
-            "measured_at": f"2025-{month:02d}-{day:02d}T10:00:00Z", "host": f"host-{i % 23}", "gpu": gpu,
-            "gpu_count": count, "num_shard": count, "engine": "tgi", "engine_version": rng.choice(["3.3.4", "3.3.5"]),
-            "image": "ghcr.io/huggingface/text-generation-inference:3.3.5", "model_id": model, "tokenizer": model,
-            "quantize": quantize, "sequence_length": 10, "decode_length": 8, "n_runs": 10, "warmups": 1,
-            "batch_sizes": batches, "failed_batch_sizes": failed or None, "watermark": False, "do_sample": False,
-            "prefill_throughput_formula": "tok_per_s", "price_usd_per_hr": price,
-            "price_date": f"2025-{month:02d}-{day:02d}" if price else None,
+            "run_id": run_id, "source": "collected", "raw_path": f"raw/collected/{run_id}.json",
+            "measured_at": f"2026-{1 + first % 12:02d}-{1 + first % 28:02d}T12:00:00Z", "gpu": gpu, "gpu_count": count,
+            "engine": name, "engine_version": version, "benchmark_kind": "serving", "benchmark_tool": tool,
+            "benchmark_tool_version": version, "sweep_id": f"sweep{first:05d}", "status": "failed" if failed else "ok",
+            "failure_reason": "the server stopped answering" if failed else None, "model_id": model,
+            "tokenizer": model, "dataset": "random", "input_len": 1024, "output_len": 128,
+            "range_ratio": 0.0, "ignore_eos": name == "sglang" or None, "num_prompts": 5 * level,
+            "request_rate": "inf", "max_concurrency": level, "seed": 0,
+            "validity_flags": ["no_results"] if failed else (["output_short"] if short else None),
+            "validity_notes": "the run produced no results" if failed else (
+                f"{int(0.9 * 640 * level)} of {640 * level} output tokens asked (90.0%)" if short else None),
+            "price_usd_per_hr": price, "price_date": "2026-01-15" if price else None,
+            "price_source": "bench" if price else None,
         })
+        if failed:
+            continue
+        tpot = tpot1 * (1 + 0.03 * level)
+        ttft = tpot * (3 + 0.4 * level)
+        tok_s = level * 1000 / tpot * 0.92
+        for metric, v in (("ttft_ms", ttft), ("tpot_ms", tpot), ("itl_ms", tpot * 0.98), ("e2el_ms", ttft + 127 * tpot)):
+            for stat, f in (("mean", 1.02), ("median", 1), ("std", 0.2), ("p90", 1.3), ("p95", 1.45), ("p99", 1.8)):
+                results.append({"run_id": run_id, "batch_size": None, "metric": metric, "stat": stat,
+                                "value": v * f})
+        done = 5 * level
+        for metric, v in (("output_throughput_tok_per_s", tok_s), ("total_throughput_tok_per_s", tok_s * 9),
+                          ("request_throughput_req_per_s", tok_s / 128), ("completed_requests", done),
+                          ("input_tokens", done * 1024), ("output_tokens", done * (115 if short else 128)),
+                          ("duration_s", done * 128 / tok_s)):
+            results.append({"run_id": run_id, "batch_size": None, "metric": metric, "stat": "value", "value": v})
+    if price:
+        prices.append({"gpu": gpu, "gpu_count": count, "price_usd_per_hr": price, "price_date": "2026-01-15",
+                       "provider": "bench"})
+    return runs, results, prices
+
+
+def generate(root: Path, n_runs: int, seed: int = 1) -> None:
+    """A data/ folder with n_runs runs: two thirds static batches (several runs per setup over time), one third
+    serving sweeps of vLLM and SGLang over the same setups (four load levels each, some failed or flagged)."""
+    rng = random.Random(seed)
+    specs = _specs()
+    picked = _combos(rng, specs, n_runs)
+    n_serving = n_runs // 3
+    runs, results, prices = [], [], []
+    for i in range(n_runs - n_serving):
+        run, rows, price = _static_run(rng, i, picked[i % len(picked)], i // len(picked), specs)
+        runs.append(run)
+        results += rows
         if price:
-            prices.append({"gpu": gpu, "gpu_count": count, "price_usd_per_hr": price,
-                           "price_date": f"2025-{month:02d}-{day:02d}", "provider": "bench"})
-        floor_ms = bytes_gb / (spec["mem_bw_gbps"] * count) * 1000
-        step1 = floor_ms / rng.uniform(0.35, 0.8) + 2.5 * math.log2(count + 1)
-        for b in batches:
-            ok = b not in failed
-            token = step1 * (1 + 0.018 * b ** 1.1)
-            prefill = token * (1.1 + 0.09 * b)
-            values = {
-                "prefill_latency_ms": prefill, "decode_token_latency_ms": token,
-                "decode_total_latency_ms": token * 7, "prefill_throughput_tok_per_s": b * 10 / prefill * 1000,
-                "prefill_throughput_seq_per_s": b / prefill * 1000, "decode_throughput_tok_per_s": b * 1000 / token,
-            }
-            for metric, v in values.items():
-                for stat, f in (("avg", 1), ("min", 0.96), ("max", 1.07), ("p50", 0.99), ("p90", 1.03),
-                                ("p99", 1.03)):
-                    results.append({"run_id": run_id, "batch_size": b, "metric": metric, "stat": stat,
-                                    "value": round(v * f, 2) if ok else None})
-    store.add(root, runs, results, prices=prices, gpu_specs=list(specs.values()))
+            prices.append({"gpu": run["gpu"], "gpu_count": run["gpu_count"], "price_usd_per_hr": price,
+                           "price_date": run["price_date"], "provider": "bench"})
+    done, sweep = 0, 0
+    while done < n_serving:
+        size = min(len(LEVELS), n_serving - done)
+        engine = SERVING_ENGINES[sweep % len(SERVING_ENGINES)]
+        more = _serving_sweep(rng, done, size, picked[(sweep // 2) % len(picked)], engine, specs)
+        runs += more[0]
+        results += more[1]
+        prices += more[2]
+        done, sweep = done + size, sweep + 1
+    checked = [new_run(r, where=f"bench run {r['run_id']}") for r in runs]
+    store.add(root, checked, results, prices=prices, gpu_specs=list(specs.values()))
 
 
 def build(data: Path, site: Path, *, empty: bool) -> float:

@@ -28,13 +28,14 @@ def needs_log(values: list[float]) -> bool:
     return bool(vals) and max(vals) / min(vals) >= LOG_RATIO
 
 
-def _fill(obj, subs: dict):
+def fill_placeholders(obj, subs: dict):
+    """A spec with its placeholder strings (and placeholder lists) replaced by their values."""
     if isinstance(obj, dict):
-        return {k: _fill(v, subs) for k, v in obj.items()}
+        return {k: fill_placeholders(v, subs) for k, v in obj.items()}
     if isinstance(obj, list):
         if len(obj) == 1 and isinstance(obj[0], str) and obj[0] in subs:  # a placeholder list: ["__DOMAIN__"]
             return subs[obj[0]]
-        return [_fill(v, subs) for v in obj]
+        return [fill_placeholders(v, subs) for v in obj]
     if isinstance(obj, str) and obj in subs:
         return subs[obj]
     return obj
@@ -118,21 +119,22 @@ def _template(kind: str, log: bool) -> str:
 
 
 def _spec(kind: str, log: bool, rows: list[dict], subs: dict) -> dict:
-    spec = _fill(json.loads(_template(kind, log)), subs)
+    spec = fill_placeholders(json.loads(_template(kind, log)), subs)
     spec.pop("config", None)  # Altair's default view size; the page's script sets the theme
     spec.setdefault("datasets", {})[_ROWS] = rows
     spec["usermeta"] = {"gpubench": kind}
     return spec
 
 
-def _clean(v: float | None) -> float | None:
+def clean_value(v: float | None) -> float | None:
+    """A number for a chart row: NaN as None, rounded to keep specs small."""
     return None if v is None or (isinstance(v, float) and math.isnan(v)) else round(v, 6)
 
 
 def line_chart(points: list[tuple[str, int, float | None]], *, title: str, unit: str, colours: tuple[list, list],
                fmt: str = ",.2f", height: int = 240) -> dict:
     """Value against batch size, one line per setup. points: (setup, batch, value); None values are left out."""
-    rows = [{"setup": s, "batch": b, "value": _clean(v)} for s, b, v in points if _clean(v) is not None]
+    rows = [{"setup": s, "batch": b, "value": clean_value(v)} for s, b, v in points if clean_value(v) is not None]
     log = needs_log([r["value"] for r in rows])
     batches = sorted({r["batch"] for r in rows}) or [1]
     subs = {_PH["domain"]: colours[0], _PH["range"]: colours[1], _PH["xvalues"]: batches, _PH["title"]: title,
@@ -146,7 +148,7 @@ def line_chart(points: list[tuple[str, int, float | None]], *, title: str, unit:
 def bar_chart(values: list[tuple[str, float | None]], *, title: str, axis: str, colours: tuple[list, list],
               fmt: str = ".1f") -> dict:
     """Percentages (0-100), one bar per setup."""
-    rows = [{"setup": s, "value": _clean(v)} for s, v in values if _clean(v) is not None]
+    rows = [{"setup": s, "value": clean_value(v)} for s, v in values if clean_value(v) is not None]
     subs = {_PH["domain"]: colours[0], _PH["range"]: colours[1], _PH["title"]: title, _PH["ytitle"]: axis,
             _PH["ttitle"]: axis, _PH["yformat"]: fmt}
     spec = _spec("bars", False, rows, subs)
@@ -156,7 +158,7 @@ def bar_chart(values: list[tuple[str, float | None]], *, title: str, axis: str, 
 
 def cost_scatter(points: list[tuple[str, float, float, int]], *, colours: tuple[list, list]) -> dict:
     """points: (setup, $ per million tokens at best batch, batch-1 tokens/s, best batch)."""
-    rows = [{"setup": s, "cost": _clean(c), "speed": _clean(v), "batch": b} for s, c, v, b in points]
+    rows = [{"setup": s, "cost": clean_value(c), "speed": clean_value(v), "batch": b} for s, c, v, b in points]
     log = needs_log([r["cost"] for r in rows])
     subs = {_PH["domain"]: colours[0], _PH["range"]: colours[1]}
     return _spec("scatter", log, rows, subs)

@@ -122,6 +122,7 @@ class SiteData:
     counts: dict[str, int]
     newest: str | None  # newest measured_at / published_at date
     warnings: list[str] = field(default_factory=list)
+    store: store.Dataset | None = None  # everything in data/, for the views beyond static batches
 
     def colour_scale(self, labels: list[str]) -> tuple[list[str], list[str]]:
         """Domain and range for a chart showing these labels, in the site's order and colours."""
@@ -158,14 +159,18 @@ def load(root: Path) -> SiteData:
     specs = [GpuSpec(str(r["gpu"]), float(r["memory_gb"]), float(r["mem_bw_gbps"]), r.get("source_url"))
              for r in ds.gpu_specs]
 
+    # The static-batch (text-generation-benchmark) view; serving runs have their own (site_src.serving_data).
+    static = [r for r in ds.runs if r.benchmark_kind == "static_batch"]
+    static_ids = {r.run_id for r in static}
+    static_results = [r for r in ds.results if r["run_id"] in static_ids]
     avg: dict[str, dict[tuple[str, int], float | None]] = {}
-    for r in ds.results:
+    for r in static_results:
         if r["stat"] != "avg":
             continue
         avg.setdefault(str(r["run_id"]), {})[(str(r["metric"]), int(r["batch_size"]))] = r["value"]
 
     by_model: dict[str, list[Run]] = {}
-    for run in ds.runs:
+    for run in static:
         by_model.setdefault(run.model_id or "", []).append(run)
 
     models: list[ModelData] = []
@@ -205,10 +210,11 @@ def load(root: Path) -> SiteData:
         gpu_specs=ds.gpu_specs,
         counts={RUNS_CSV: len(ds.runs), RESULTS_CSV: len(ds.results), PRICES_CSV: len(ds.prices),
                 GPU_SPECS_CSV: len(ds.gpu_specs),
-                "percentile_rows": sum(1 for r in ds.results if r["stat"] in UNRELIABLE_STATS),
-                **_percentile_checks(ds.results)},
+                "percentile_rows": sum(1 for r in static_results if r["stat"] in UNRELIABLE_STATS),
+                **_percentile_checks(static_results)},
         newest=max(dates) if dates else None,
         warnings=list(ds.warnings),
+        store=ds,
     )
 
 

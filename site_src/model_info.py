@@ -39,6 +39,19 @@ MODELS: dict[str, ModelInfo] = {
         "Llama 3.1 8B Instruct", _LLAMA3_8B, "https://huggingface.co/meta-llama/Llama-3.1-8B-Instruct"),
     "meta-llama/Llama-3.1-405B-Instruct": ModelInfo(
         "Llama 3.1 405B Instruct", _LLAMA31_405B, "https://huggingface.co/meta-llama/Llama-3.1-405B-Instruct"),
+    # Fine-tunes and distills of Llama 3.1 / 3.3 70B keep its architecture, hence its parameter count.
+    "nvidia/Llama-3.1-Nemotron-70B-Instruct-HF": ModelInfo(
+        "Llama 3.1 Nemotron 70B Instruct", _LLAMA3_70B, "https://huggingface.co/nvidia/Llama-3.1-Nemotron-70B-Instruct-HF"),
+    "deepseek-ai/DeepSeek-R1-Distill-Llama-70B": ModelInfo(
+        "DeepSeek R1 Distill Llama 70B", _LLAMA3_70B, "https://huggingface.co/deepseek-ai/DeepSeek-R1-Distill-Llama-70B"),
+}
+
+# Ungated copies of gated repositories, same weights: their runs belong to the original's report. (Massed Compute
+# reran its 2026 benchmarks on these mirrors when the gated meta-llama repositories were not accessible.)
+MIRRORS: dict[str, str] = {
+    "unsloth/Llama-3.3-70B-Instruct": "meta-llama/Llama-3.3-70B-Instruct",
+    "unsloth/Meta-Llama-3.1-8B-Instruct": "meta-llama/Meta-Llama-3.1-8B-Instruct",
+    "unsloth/Llama-3.1-8B-Instruct": "meta-llama/Llama-3.1-8B-Instruct",
 }
 
 # TGI loads these models in their checkpoint's 16-bit type (bfloat16) unless --dtype or --quantize says otherwise.
@@ -74,6 +87,11 @@ def precision(dtype: str | None, quantize: str | None) -> Precision:
         b = _DTYPE_BYTES.get(dtype.strip().lower())
         return Precision(dtype if b is None else f"{dtype} ({b * 8:g}-bit)", b, False)
     return Precision(DEFAULT_PRECISION, DEFAULT_BYTES, True)
+
+
+def canonical_id(model_id: str | None) -> str:
+    """The repository whose weights a model id serves: the original for a known mirror, else the id itself."""
+    return MIRRORS.get(model_id or "", model_id or "")
 
 
 def model_info(model_id: str | None) -> ModelInfo | None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from collector.data import schema
 from site_src import analysis as an
-from site_src import charts, commands
+from site_src import charts, commands, serving_data, serving_methodology, serving_pages
 from site_src.dataset import SCREEN_METRICS, ModelData, Series, SiteData
 from site_src.render import Page, Renderer, num, pct, sig, usd
 
@@ -26,23 +26,32 @@ def report_path(model: ModelData) -> str:
 def build_pages(data: SiteData, *, empty: bool = False) -> list[Page]:
     """Every generated page, in navigation order. ``empty`` keeps pages and headings but drops tables and charts
     (the floor the build benchmark compares against)."""
-    pages = [home(data, empty=empty)]
+    serving = serving_data.load(data.store)
+    pages = [home(data, serving, empty=empty)]
     pages += [report(data, m, empty=empty) for m in data.models]
-    pages += [efficiency(data, empty=empty), methodology(data, empty=empty), data_page(data, empty=empty)]
+    pages += serving_pages.build(serving, empty=empty)
+    pages += [efficiency(data, empty=empty), methodology(data, serving, empty=empty), data_page(data, empty=empty)]
     return pages
 
 
+NAV_GROUPS = (("reports/", "Static-batch reports"), ("serving/", "Serving reports"))
+
+
 def nav(pages: list[Page]) -> list:
-    """MkDocs nav: Home, Reports (one per model), then the other pages."""
+    """MkDocs nav: Home, the static-batch reports (one per model), the serving reports, then the other pages."""
     entries: list = []
-    reports = []
+    groups: dict[str, list] = {prefix: [] for prefix, _ in NAV_GROUPS}
     for p in pages:
-        if p.path.startswith("reports/"):
-            reports.append({p.title: p.path})
+        prefix = next((g for g in groups if p.path.startswith(g)), None)
+        if prefix:
+            groups[prefix].append({p.title: p.path})
         else:
             entries.append({p.title: p.path})
-    if reports:
-        entries.insert(1, {"Reports": reports})
+    at = 1  # after Home
+    for prefix, title in NAV_GROUPS:
+        if groups[prefix]:
+            entries.insert(at, {title: groups[prefix]})
+            at += 1
     return entries
 
 
@@ -118,7 +127,7 @@ def model_headline(model: ModelData) -> dict:
 # ---------------------------------------------------------------- home
 
 
-def home(data: SiteData, *, empty: bool = False) -> Page:
+def home(data: SiteData, serving: serving_data.ServingData, *, empty: bool = False) -> Page:
     runs = [r for m in data.models for r in m.runs]
     gpus = sorted({str(r.gpu) for r in runs})
     engines = sorted({str(r.engine) for r in runs})
@@ -129,6 +138,8 @@ def home(data: SiteData, *, empty: bool = False) -> Page:
     ctx = {
         "data": data, "cards": cards, "n_runs": len(runs), "gpus": gpus, "engines": engines,
         "setups": data.labels, "sources": provenance(runs),
+        "serving": serving_pages.home_cards(serving), "serving_runs": serving.runs,
+        "serving_index": serving_pages.INDEX_PATH,
     }
     return Renderer(Page("index.md", "Home"), empty=empty).render("home.md.j2", **ctx)
 
@@ -350,7 +361,7 @@ def efficiency(data: SiteData, *, empty: bool = False) -> Page:
 # ---------------------------------------------------------------- methodology and data
 
 
-def methodology(data: SiteData, *, empty: bool = False) -> Page:
+def methodology(data: SiteData, serving: serving_data.ServingData, *, empty: bool = False) -> Page:
     runs = [r for m in data.models for r in m.runs]
     ctx = {
         "n_runs": len(runs),
@@ -358,13 +369,14 @@ def methodology(data: SiteData, *, empty: bool = False) -> Page:
         "seq": Counter(r.sequence_length for r in runs),
         "dec": Counter(r.decode_length for r in runs),
         "nruns": Counter(r.n_runs for r in runs),
-        "sources": Counter(str(r.source) for r in runs),
+        "sources": Counter(str(r.source) for r in runs + serving.runs),
         "pct_rows": data.counts.get("percentile_rows", 0),
         "pct_sets": data.counts.get("percentile_sets", 0),
         "p90_eq_p99": data.counts.get("p90_eq_p99", 0),
         "p90_below_p50": data.counts.get("p90_below_p50", 0),
         "steps": Counter((r.decode_length or 0) - 1 for r in runs if r.decode_length),
         "unreliable": schema.UNRELIABLE_STATS,
+        "serving": serving_methodology.facts(serving),
     }
     return Renderer(Page("methodology.md", "Methodology"), empty=empty).render("methodology.md.j2", **ctx)
 

@@ -37,10 +37,10 @@ def test_serve_rebuilds_when_data_changes(tmp_path):
                             stderr=subprocess.DEVNULL)
     try:
         url = f"http://127.0.0.1:{port}/"
-        _wait_for(url, "Newest data: <strong>2024-08-01</strong>")
+        _wait_for(url, "Newest data: <strong>2026-07-16</strong>")  # the newest serving runs
         assert f"<loc>{url}</loc>" in _get(url + "sitemap.xml")  # instant navigation works under serve
-        edit_csv(data / "runs.csv", lambda rows: rows[0].update(published_at="2025-01-02"))
-        _wait_for(url, "Newest data: <strong>2025-01-02</strong>")
+        edit_csv(data / "runs.csv", lambda rows: rows[0].update(published_at="2027-01-02"))
+        _wait_for(url, "Newest data: <strong>2027-01-02</strong>")
     finally:
         proc.terminate()
         proc.wait(timeout=10)

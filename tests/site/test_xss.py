@@ -12,6 +12,10 @@ from sitetest import Watch, build, copy_data, edit_csv, free_port, page_text, se
 LABEL = "<img src=x onerror=alert(1)>"
 MODEL_TAIL = "<b onmouseover=alert(2)>Evil*_model_"
 NOTES = "</div><script>alert(3)</script> *not emphasis* [not a link](javascript:alert(4))"
+# Serving runs: the GPU label reaches tables, legends, tooltips and the label of a price slider (vega binding).
+SERVING_LABEL = "<img src=y onerror=alert(7)>"
+SERVING_MODEL = "evil/<svg onload=alert(8)>serve_model"
+SERVING_NOTES = "</td><script>alert(9)</script> *x* [y](javascript:alert(10))"
 
 
 def hostile(rows):
@@ -24,6 +28,15 @@ def hostile(rows):
         if r["model_id"] == "meta-llama/Meta-Llama-3-70B-Instruct":
             r["model_id"] = "evil/" + MODEL_TAIL
             r["image"] = "ghcr.io/x/y:1 `touch /tmp/pwned` $(id)"
+        if r["gpu"] == "L40S":
+            r["gpu"] = SERVING_LABEL
+            r["model_id"] = SERVING_MODEL
+            r["validity_notes"] = SERVING_NOTES
+            r["failure_reason"] = SERVING_NOTES if r["status"] == "failed" else ""
+            r["notes"] = "vllm bench serve version hint: <i>x</i> key set"
+            r["price_source"] = SERVING_NOTES
+            r["source_url"] = "javascript:alert(11)"
+            r["engine_version"] = '"><svg onload=alert(12)>'
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +54,8 @@ def test_html_holds_the_label_as_escaped_text(hostile_site):
     site, _ = hostile_site
     for f in site.rglob("*.html"):
         html = f.read_text(encoding="utf-8")
-        for raw in ("<img src=x", "<script>alert", "<svg onload", "<b onmouseover", 'href="javascript:'):
+        for raw in ("<img src=x", "<img src=y", "<script>alert", "<svg onload", "<b onmouseover", 'href="javascript:',
+                    "<i>x</i>"):
             assert raw not in html, f"{f}: {raw}"
     pages = {p: (site / p / "index.html").read_text(encoding="utf-8") for p in
              ("", "reports/llama-3-1-70b-instruct/", "efficiency/")}
@@ -54,6 +68,20 @@ def test_html_holds_the_label_as_escaped_text(hostile_site):
     docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
     assert any("&lt;img src=x" in d["text"] for d in docs)  # Material renders these as HTML: escaped
     assert not any("<img src=x" in d["text"] or "<img" in d["title"] for d in docs)
+
+
+def test_serving_pages_hold_the_text_as_text(hostile_site):
+    site, _ = hostile_site
+    pages = [p for p in site_pages(site) if p.startswith("serving/svg-onload-alert-8")]
+    assert len(pages) == 1
+    report = page_text((site / pages[0] / "index.html").read_text(encoding="utf-8"))
+    assert SERVING_MODEL in report
+    assert f"1x {SERVING_LABEL} · vLLM" in report and f"1x {SERVING_LABEL} · SGLang" in report
+    assert SERVING_NOTES in report
+    overview = page_text((site / "serving" / "index.html").read_text(encoding="utf-8"))
+    assert SERVING_LABEL in overview
+    methodology = page_text((site / "methodology" / "index.html").read_text(encoding="utf-8"))
+    assert "<i>x</i>" in methodology  # a version hint from notes, shown as text
 
 
 def test_model_id_is_text_in_nav_title_and_commands(hostile_site):
@@ -95,6 +123,19 @@ def test_browser_shows_text_and_runs_nothing(hostile_site, browser):
         tip.wait_for(state="visible", timeout=5000)
         assert LABEL in tip.inner_text()
         assert tip.locator("img").count() == 0
+        # A serving report: the price slider's label and a tooltip show the GPU label as text.
+        rel = next(p for p in site_pages(site) if p.startswith("serving/svg-onload-alert-8"))
+        page.goto(url + rel, wait_until="load")
+        wait_for_charts(page)
+        names = page.locator(".vega-bind-name").all_inner_texts()
+        assert any(SERVING_LABEL in n for n in names), names
+        assert page.locator(".vega-bindings img, .vega-bindings svg").count() == 0
+        chart = page.locator(".gb-chart", has=page.locator("svg")).nth(1)
+        chart.scroll_into_view_if_needed()
+        chart.locator("g.mark-symbol path").nth(0).hover(force=True)
+        tip = page.locator("#vg-tooltip-element")
+        tip.wait_for(state="visible", timeout=5000)
+        assert SERVING_LABEL in tip.inner_text() and tip.locator("img").count() == 0
         # Search results render titles and text from the index: still text.
         page.click(".md-search__input")
         page.locator(".md-search__input").press_sequentially("setups", delay=20)  # results quote the label

@@ -30,6 +30,24 @@ function theme(dark) {
   };
 }
 
+// Values of the parameters bound to inputs (latency limits, prices): kept when a chart re-renders for the other
+// palette, so switching light/dark does not undo what the reader set.
+function boundValues(el, spec) {
+  const view = el._gbEmbed && el._gbEmbed.view;
+  const out = {};
+  if (!view) return out;
+  for (const p of spec.params || []) {
+    if (p.bind && !p.select) {
+      try {
+        out[p.name] = view.signal(p.name);
+      } catch (err) {
+        // a view that never ran has no signal yet: keep the spec's value
+      }
+    }
+  }
+  return out;
+}
+
 function finalize(el) {
   if (el._gbEmbed) {
     el._gbEmbed.finalize();
@@ -39,9 +57,13 @@ function finalize(el) {
 }
 
 async function renderOne(el, dark) {
+  const spec = JSON.parse(el.getAttribute("data-spec"));
+  const kept = boundValues(el, spec);
+  for (const p of spec.params || []) {
+    if (p.name in kept) p.value = kept[p.name];
+  }
   finalize(el);
   el.removeAttribute("data-rendered");
-  const spec = JSON.parse(el.getAttribute("data-spec"));
   spec.config = theme(dark);
   const result = await window.vegaEmbed(el, spec, {
     renderer: "svg",
