@@ -145,7 +145,21 @@ def _point_run(point: LoadPoint, output: PointOutput, capture: str, result: str 
         return run.replace(benchmark_tool=outcome.host.tool), []
     parsed = parse_serving_output(result, raw_path.split()[0])[-1]  # an appended file: the newest line
     complete_from(parsed, context)
+    _fill_from_command(parsed, outcome.host, point)
     return serving_run(parsed, run_id=run_id, raw_path=raw_path, **values)
+
+
+def _fill_from_command(result, host: Host, point: LoadPoint) -> None:
+    """What gpubench asked for, where the result file does not say (SGLang's JSON has no num_prompts, no
+    ignore-EOS): gpubench wrote the command line, so these are facts, not guesses."""
+    w, asked = result.workload, host.workload
+    for name, value in (("num_prompts", point.num_prompts), ("max_concurrency", point.max_concurrency),
+                        ("input_len", asked.input_len), ("output_len", asked.output_len),
+                        ("ignore_eos", asked.ignore_eos), ("seed", asked.seed), ("dataset_name", asked.dataset)):
+        if getattr(w, name) is None:
+            setattr(w, name, value)
+    if result.requested_output_tokens is None and asked.ignore_eos and asked.range_ratio is None and w.num_prompts:
+        result.requested_output_tokens = w.num_prompts * w.output_len
 
 
 def point_failure(output: PointOutput, capture: str) -> str:

@@ -10,6 +10,7 @@ from collector.data.tables import Record
 from collector.parsers.serving import TOOL_SGLANG, TOOL_VLLM, ServingResult
 
 ENGINE_OF_TOOL = {TOOL_VLLM: "vllm", TOOL_SGLANG: "sglang"}
+COUNTS = ("completed_requests", "failed_requests", "duration_s")  # what a run whose requests all failed still says
 LOW_CONCURRENCY = 0.5  # observed mean concurrency below this share of the target: the load was not what it says
 
 
@@ -33,9 +34,15 @@ def serving_run(result: ServingResult, *, run_id: str, raw_path: str, **provenan
         validity_notes="; ".join(notes) or None,
         notes="; ".join(filter(None, [str(values.get("notes") or ""), _version_note(result)])) or None,
     )
+    kept = result.values
+    if result.value("completed_requests") == 0:  # every request failed: its latencies and rates are not zero, but
+        failed = result.value("failed_requests")  # unknown; the counts stay
+        values.update(status="failed", failure_reason=f"no request completed ({failed:g} failed)" if failed is not None
+                      else "no request completed")
+        kept = [v for v in result.values if v.metric in COUNTS]
     run = new_run(values, where=result.path)
     rows = [{"run_id": run_id, "batch_size": None, "metric": v.metric, "stat": v.stat, "value": float(v.value)}
-            for v in result.values]
+            for v in kept]
     return run, rows
 
 
@@ -89,16 +96,21 @@ def complete_from(result: ServingResult, others: list[ServingResult]) -> None:
     w = result.workload
     for other in others:
         o = other.workload
-        if (other.tool, o.max_concurrency, o.num_prompts) != (result.tool, w.max_concurrency, w.num_prompts):
+        if other.tool != result.tool or not _same(o.max_concurrency, w.max_concurrency) \
+                or not _same(o.num_prompts, w.num_prompts):
             continue
         for name in ("dataset_name", "input_len", "output_len", "range_ratio", "output_len_range", "ignore_eos",
-                     "seed"):
+                     "seed", "num_prompts"):
             if getattr(w, name) is None:
                 setattr(w, name, getattr(o, name))
         if result.requested_output_tokens is None:
             result.requested_output_tokens = other.requested_output_tokens
         result.warnings += [x for x in other.warnings if x not in result.warnings and "JSON" not in x]
         return
+
+
+def _same(a, b) -> bool:
+    return a is None or b is None or a == b  # unknown on one side is no contradiction
 
 
 # Flags of a benchmark command line that name its workload (both tools spell them alike).
