@@ -64,8 +64,8 @@ class Progress:
             new, self.shown[s.name] = phases[self.shown.get(s.name, 0):], len(phases)
             for i, (phase, _) in enumerate(new):
                 message = _message(s) if i == len(new) - 1 and phase == s.phase else ""
-                print(f"{time.strftime('%H:%M:%S')} {s.name}: {phase}" + (f" ({message[:160]})" if message else ""),
-                      flush=True)
+                line = f"{time.strftime('%H:%M:%S')} {s.name}: {phase}" + (f" ({message[:160]})" if message else "")
+                self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def print_outcome(statuses: list[HostStatus], data_dir: Path, *, live_drawn: bool) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from collector.data.errors import GpubenchError
@@ -15,9 +15,10 @@ from collector.fleet.collected import ServerOutcome
 from collector.fleet.docker_api import DockerOverSsh
 from collector.fleet.inventory import Host
 from collector.fleet.readiness import Cancelled, check_port_free, wait_until_ready
-from collector.fleet.serving_client import run_point
+from collector.fleet.serving_client import run_point, run_point_in_client
 from collector.fleet.ssh import SshOptions, connect
 from collector.parsers import sglang_bench_serving, vllm_bench_serve
+from collector.settings import TOKEN_ENVS
 
 PHASES = ("queued", "connecting", "preflight", "image", "starting", "loading", "benchmark", "saving", "cleanup",
           "done", "failed", "skipped", "cancelled")
@@ -167,6 +168,7 @@ class HostRun:
                                                      cancel=self.ctx.cancel)
             return
         points = host.workload.points()
+        client_spec = self._client_container(host, name)
         for i, point in enumerate(points, 1):
             where = f"{point.label()} ({i}/{len(points)})"
             self.phase("benchmark", where)
@@ -174,9 +176,29 @@ class HostRun:
             argv = CLIENT_COMMANDS[host.tool](base_url=f"http://127.0.0.1:{host.port}", model=host.model,
                                              workload=host.workload, point=point, result_path=result_path,
                                              server=host.engine)
-            output = run_point(client, name, argv, result_path, timeout_s=host.benchmark_timeout_s,
-                               cancel=self.ctx.cancel, on_line=lambda m: self.phase("benchmark", f"{where}: {m}"))
+            shown = lambda m: self.phase("benchmark", f"{where}: {m}")  # noqa: E731
+            if client_spec is None:
+                output = run_point(client, name, argv, result_path, timeout_s=host.benchmark_timeout_s,
+                                   cancel=self.ctx.cancel, on_line=shown)
+            else:
+                spec = {**client_spec, "name": f"{name}-client-{point.label()}"}
+                output = run_point_in_client(client, spec, argv, result_path, timeout_s=host.benchmark_timeout_s,
+                                             cancel=self.ctx.cancel, on_line=shown)
             outcome.points.append((point, output))
+
+    def _client_container(self, host: Host, server: str) -> dict | None:
+        """The benchmark client's own container, when the server's image does not ship the tool (sglang.bench_serving
+        against vLLM, vllm bench serve against SGLang or TGI): its image pinned like the server's."""
+        assert self.docker
+        if host.tool == ENGINES[host.engine].CLIENTS[0]:
+            return None
+        image = host.workload.client_image or CLIENT_IMAGES[host.tool]
+        self.phase("image", f"benchmark client {image}")
+        containers.ensure_image(self.docker.client, replace(host, image=image))
+        engine = ENGINES[host.engine]
+        return {"image": image, "labels": containers.server_container(host, engine, server, self.ctx.session).labels,
+                "environment": {var: self.ctx.token for var in TOKEN_ENVS} if self.ctx.token else {},
+                "volumes": {host.weights_cache: {"bind": "/root/.cache/huggingface", "mode": "rw"}}}
 
     def save(self, outcome: ServerOutcome, facts: preflight.HostFacts) -> None:
         self.phase("saving", "parsing the results")
@@ -218,6 +240,7 @@ class HostRun:
                     pass
 
 
+CLIENT_IMAGES = {e.CLIENTS[0]: e.DEFAULT_IMAGE for e in ENGINES.values()}  # where each tool ships
 CLIENT_COMMANDS = {vllm_bench_serve.TOOL: vllm_bench_serve.command,
                    sglang_bench_serving.TOOL: sglang_bench_serving.command}
 

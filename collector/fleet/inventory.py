@@ -50,6 +50,7 @@ class Workload:
     num_prompts: int | None = None  # None: 10 per concurrent request, at least 20
     concurrency: tuple[int, ...] = DEFAULT_CONCURRENCY
     request_rates: tuple[float, ...] = ()  # instead of concurrency levels: requests/s (Poisson), inf = all at once
+    client_image: str | None = None  # the client's own image when the server's does not ship the tool
 
     def points(self) -> list["LoadPoint"]:
         if self.request_rates:
@@ -164,7 +165,8 @@ NESTED_TYPES: dict[str, dict[str, type]] = {
     "benchmark": {"batch_sizes": list, "sequence_length": int, "decode_length": int, "runs": int, "warmups": int},
     "price": {"usd_per_hr": float, "date": str, "source": str},
     "workload": {"tool": str, "dataset": str, "input_len": int, "output_len": int, "range_ratio": float,
-                 "ignore_eos": bool, "seed": int, "num_prompts": int, "concurrency": list, "request_rates": list},
+                 "ignore_eos": bool, "seed": int, "num_prompts": int, "concurrency": list, "request_rates": list,
+                 "client_image": str},
 }
 # Fields people write from habit or other tools, and what gpubench calls them.
 ALIASES = {"gpu_count": "gpus", "num_gpus": "gpus", "tp": "shards", "tensor_parallel_size": "shards",
@@ -262,7 +264,7 @@ def _check_engines(host: Host, bad) -> None:
     for name, image in host.images:
         if name not in host.engines:
             raise bad("images", f"{name!r} is not an engine of this host ({', '.join(host.engines)})")
-    for image in [host.image, *(i for _, i in host.images)]:
+    for image in [host.image, host.workload.client_image, *(i for _, i in host.images)]:
         if image and (image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1]) and "@sha256:" not in image:
             raise bad("image", f"{image!r}: pin a version tag or a digest; 'latest' changes under you (one "
                                "provider's latest moved from SGLang 0.5.14 to 0.5.15 within a day)")

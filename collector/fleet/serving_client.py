@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import docker
 
 from collector.data.errors import GpubenchError
-from collector.fleet.containers import read_file
+from collector.fleet.containers import read_file, remove_container
 from collector.fleet.docker_api import explain
 from collector.fleet.readiness import Cancelled
 
@@ -62,6 +62,44 @@ def run_point(client: docker.DockerClient, container: str, argv: list[str], resu
     except GpubenchError:
         result = None
     return PointOutput(bytes(reader.output), result, exit_code, timed_out)
+
+
+def run_point_in_client(client: docker.DockerClient, spec: dict, argv: list[str], result_path: str, *,
+                        timeout_s: float, cancel: threading.Event, on_line) -> PointOutput:
+    """Run the client in a container of its own image (a tool the server's image does not ship), on the host's
+    network so that it reaches the server's port; the container is removed whatever happens."""
+    name = spec["name"]
+    try:
+        container = client.containers.run(spec["image"], argv[1:], entrypoint=[argv[0]], name=name, detach=True,
+                                          network_mode="host", labels=spec["labels"],
+                                          environment=spec["environment"], volumes=spec["volumes"])
+    except docker.errors.APIError as e:
+        raise GpubenchError(f"cannot start the benchmark client {spec['image']}: {explain(e)}") from None
+    deadline = time.monotonic() + timeout_s
+    timed_out = False
+    try:
+        while True:
+            if cancel.is_set():
+                raise Cancelled()
+            container.reload()
+            if container.status == "exited":
+                break
+            if time.monotonic() > deadline:
+                timed_out = True
+                break
+            last = container.logs(tail=1).decode("utf-8", "replace").strip()
+            if last:
+                on_line(last.replace("\r", "\n").splitlines()[-1][-160:])
+            cancel.wait(0.5)
+        capture = container.logs()
+        exit_code = None if timed_out else container.attrs["State"].get("ExitCode")
+        try:
+            result = read_file(client, name, result_path)
+        except GpubenchError:
+            result = None
+    finally:
+        remove_container(client, name)
+    return PointOutput(capture, result, exit_code, timed_out)
 
 
 class _FrameReader:

@@ -104,3 +104,20 @@ def test_resume_skips_engines_already_in_data(fleet, tmp_path):
     assert sorted(r["engine"] for r in read_csv(data / "runs.csv")) == ["sglang", "vllm"]
     again = collect(fleet, path, data, "--resume")
     assert again.returncode == 0 and "skipped" in again.stdout
+
+
+def test_a_client_the_servers_image_lacks_runs_in_its_own_container(fleet, tmp_path):
+    (host,) = fleet(1)
+    host.set_standin(STARTUP_SECONDS=1, BENCH_SECONDS=0.1)
+    path = serving_inventory(tmp_path, [host], concurrency=[2], tool="sglang.bench_serving")
+    doc = yaml.safe_load(path.read_text())
+    doc["defaults"]["engine"] = "vllm"  # vLLM's image has no sglang.bench_serving: SGLang's image runs it
+    path.write_text(yaml.safe_dump(doc))
+    data = tmp_path / "data"
+    out = collect(fleet, path, data)
+    assert out.returncode == 0, out.stderr
+    (run,) = read_csv(data / "runs.csv")
+    assert (run["engine"], run["engine_version"], run["benchmark_tool"], run["status"]) == (
+        "vllm", "0.33.0", "sglang.bench_serving", "ok")
+    assert values(data, run["run_id"])[("completed_requests", "value")] == 8
+    assert fleet.gpubench_containers() == {}

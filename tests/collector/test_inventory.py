@@ -20,13 +20,23 @@ def write(tmp_path, text: str) -> Path:
 
 def test_documented_example_loads():
     hosts = load_inventory(ROOT / "examples/hosts.yaml")
-    assert [h.name for h in hosts] == ["h100-sxm", "l40s", "mi300x"]
+    assert [h.name for h in hosts] == ["h100-sxm", "l40s", "mi300x-tgi"]
     h100, l40s, mi300x = hosts
     assert (h100.num_shard, h100.price.usd_per_hr, h100.price.date) == (8, 23.92, "2025-01-15")
     assert l40s.num_shard == 4 and l40s.jump == "ops@bastion.example.com"
     assert mi300x.gpu_access == "rocm" and mi300x.price.usd_per_hr is None
     assert h100.benchmark.batch_sizes == (1, 2, 4, 8, 16, 32)
-    assert h100.launcher_args == ("--max-input-tokens", "1024", "--max-total-tokens", "2048")
+    vllm, sglang = h100.per_engine()  # engine: [vllm, sglang] in the defaults
+    assert (vllm.engine, vllm.image, vllm.port, vllm.tool) == ("vllm", "vllm/vllm-openai:v0.33.0", 8000,
+                                                               "vllm bench serve")
+    assert (sglang.engine, sglang.image, sglang.port, sglang.tool) == ("sglang", "lmsysorg/sglang:v0.5.14", 30000,
+                                                                       "sglang.bench_serving")
+    w = h100.workload
+    assert (w.input_len, w.output_len, w.ignore_eos, w.concurrency) == (128, 128, True, (1, 8, 32, 64))
+    assert [(p.max_concurrency, p.num_prompts) for p in w.points()] == [(1, 20), (8, 80), (32, 320), (64, 640)]
+    (tgi,) = mi300x.per_engine()
+    assert (tgi.engine, tgi.image, tgi.port) == ("tgi", "ghcr.io/huggingface/text-generation-inference:3.3.5-rocm",
+                                                 8080)
 
 
 def test_defaults_and_overrides(tmp_path):
@@ -49,6 +59,18 @@ hosts:
 
 
 @pytest.mark.parametrize("body, message", [
+    ("defaults:\n  engine: vllm\n  image: vllm/vllm-openai:latest\nhosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m}\n", "pin a version tag or a digest; 'latest'"),
+    ("defaults:\n  engine: vllm\n  image: vllm/vllm-openai\nhosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m}\n", "pin a version tag or a digest"),
+    ("defaults:\n  engine: [vllm, sglang]\n  image: vllm/vllm-openai:v0.8.5\nhosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m}\n", "one image for several engines"),
+    ("defaults:\n  engine: [vllm, tensorrt]\nhosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m}\n", "each must be one of tgi, vllm, sglang"),
+    ("defaults:\n  engine: [vllm, vllm]\nhosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m}\n", "names an engine twice"),
+    ("defaults:\n  engine: vllm\n  images: {sglang: lmsysorg/sglang:v0.5.14}\nhosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m}\n", "'sglang' is not an engine of this host"),
+    ("defaults:\n  engine: tgi\n  workload: {tool: vllm bench serve}\nhosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m}\n", "cannot measure tgi"),
+    ("defaults:\n  engine: vllm\n  workload: {concurrency: [1, 0]}\nhosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m}\n", "workload.concurrency: must be a list of whole numbers"),
+    ("defaults:\n  engine: vllm\n  workload: {range_ratio: 2}\nhosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m}\n", "workload.range_ratio: must be between 0 and 1"),
+    ("defaults:\n  engine: vllm\n  workload: {ignore_eos: maybe}\nhosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m}\n", "workload.ignore_eos: 'maybe' is not true or false"),
+    ("defaults:\n  gpu_count: 2\nhosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m}\n", "unknown field 'gpu_count' (did you mean 'gpus'?)"),
+    ("defaults:\n  engines: [vllm]\nhosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m}\n", "unknown field 'engines' (did you mean 'engine'?)"),
     ("hosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, modle: m}\n",
      "host 'a': unknown field 'modle' (did you mean 'model'?)"),
     ("defaults: {imgae: x}\nhosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m}\n",

@@ -92,9 +92,10 @@ def test_like_for_like_warning_names_the_figures(bundled_site):
     # output: 19229 / 160 = 120.2 against 10566 / 160 = 66.0; c1: 365 / 5 = 73.0 input tokens for SGLang
     assert "concurrency 32: vLLM 19,229/160 = 120.2, SGLang 10,566/160 = 66.0" in warning
     assert "concurrency 1: vLLM 640/5 = 128.0, SGLang 365/5 = 73.0" in warning
-    # vllm-c32.txt Namespace: random_range_ratio=1.0, ignore_eos=False; sglang-c32.json: random_range_ratio 0.0
+    # vllm-c32.txt Namespace: random_range_ratio=1.0, ignore_eos=False; sglang-c32.json: random_range_ratio 0.0;
+    # sglang-c32.txt Namespace: disable_ignore_eos=False (SGLang sends ignore_eos)
     assert "Random range ratio: vLLM 1, SGLang 0" in warning
-    assert "ignore-EOS is off or not recorded on one side: vLLM off, SGLang not recorded" in warning
+    assert "ignore-EOS is off or not recorded on one side: vLLM off, SGLang on" in warning
     assert "sglang.bench_serving" in warning and "vllm bench serve" in warning
 
 
