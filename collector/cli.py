@@ -47,14 +47,11 @@ def cmd_parse(args: argparse.Namespace) -> int:
     from collector.data.values import format_value
     from collector.parsers import parse_output
 
-    parsed = [p for path in args.files for p in parse_output(_read(path), str(path),
+    parsed = [p for path in args.files for p in parse_output(_read(path), _name(path),
               sequence_length=args.sequence_length, engine_version=args.engine_version)]
-    for p in parsed:
-        for warning in p.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-    if args.format == "json":
-        docs = [p.to_document() for p in parsed]
-        json.dump(docs if len(docs) > 1 else docs[0], sys.stdout, indent=2)
+    print_warnings(w for p in parsed for w in p.warnings)
+    if args.format == "json":  # always a list, one document per run: the same shape for one file or many
+        json.dump([p.to_document() for p in parsed], sys.stdout, indent=2)
         print()
         return 0
     writer = csv.writer(sys.stdout, lineterminator="\n")
@@ -69,10 +66,37 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read(path: Path) -> bytes:
-    from collector.parsers.text_input import read_output
+STDIN = Path("-")
 
+
+def _name(path: Path) -> str:
+    return "<stdin>" if path == STDIN else str(path)
+
+
+def _read(path: Path) -> bytes:
+    from collector.parsers.text_input import MAX_INPUT_BYTES, read_output
+
+    if path == STDIN:
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise GpubenchError(f"larger than {MAX_INPUT_BYTES >> 20} MiB: not a benchmark output", path="<stdin>")
+        return data
     return read_output(path)
+
+
+PERCENTILES_WARNING = "p50/p90/p99 are kept but not trustworthy"
+
+
+def print_warnings(warnings) -> None:
+    """Warnings on stderr, the one about text-generation-benchmark's percentiles once per command, not per file."""
+    seen_percentiles = False
+    for warning in warnings:
+        if PERCENTILES_WARNING in warning:
+            if seen_percentiles:
+                continue
+            seen_percentiles = True
+            warning = warning[warning.index(PERCENTILES_WARNING):]
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -91,8 +115,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     }
     if args.price is not None and not args.price_date:
         raise GpubenchError("--price needs --price-date (prices change; the date says when it was true)")
-    report = import_paths(args.data, args.paths, on_warning=lambda m: print(m, file=sys.stderr),
-                          source_url=args.source_url, **provenance)
+    warnings: list[str] = []
+    report = import_paths(args.data, args.paths, on_warning=warnings.append, source_url=args.source_url,
+                          **provenance)
+    print_warnings(w.removeprefix("warning: ") for w in warnings)
     _print_report(report, args.data)
     return 0
 
@@ -133,6 +159,76 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     print(f"{args.data}: OK: {len(ds.runs)} runs, {len(ds.results)} results, {len(ds.prices)} prices, "
           f"{len(ds.gpu_specs)} GPU models")
+    return 0
+
+
+def cmd_price_add(args: argparse.Namespace) -> int:
+    from collector.prices import add_price, snapshot
+
+    row = snapshot(args.gpu, args.gpu_count, args.price, args.date, args.provider, args.source)
+    added = add_price(args.data, row)
+    print(("added" if added else "already there:") + f" {row['gpu_count']}x {row['gpu']} at {row['price_usd_per_hr']:g} "
+          f"$/h on {row['price_date']}" + (f" from {row['provider']}" if row["provider"] else ""))
+    return 0
+
+
+def cmd_price_list(args: argparse.Namespace) -> int:
+    from collector.data.values import format_value
+    from collector.prices import list_prices
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["gpu", "gpu_count", "price_usd_per_hr", "price_date", "provider", "source_url"])
+    for p in list_prices(args.data, args.gpu):
+        writer.writerow([format_value(p[k]) for k in ("gpu", "gpu_count", "price_usd_per_hr", "price_date",
+                                                       "provider", "source_url")])
+    return 0
+
+
+def cmd_price_remove(args: argparse.Namespace) -> int:
+    from collector.prices import remove_price
+
+    gone = remove_price(args.data, args.gpu, args.gpu_count, args.date, args.provider)
+    print(f"removed {gone['gpu_count']}x {gone['gpu']} at {gone['price_usd_per_hr']:g} $/h on {gone['price_date']}")
+    return 0
+
+
+def cmd_runs_list(args: argparse.Namespace) -> int:
+    from collector.runs import list_runs
+
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["run_id", "source", "date", "model", "setup", "engine", "load", "status", "flags"])
+    for r in list_runs(args.data, model=args.model, gpu=args.gpu, engine=args.engine):
+        load = (f"c{r.max_concurrency}" if r.max_concurrency else "") if r.benchmark_kind == "serving" \
+            else " ".join(map(str, r.batch_sizes))
+        writer.writerow([r.run_id, r.source, (r.measured_at or r.published_at or "")[:10], r.model_id or "",
+                         f"{r.gpu_count}x {r.gpu}", f"{r.engine} {r.engine_version or ''}".strip(), load, r.status,
+                         " ".join(r.validity_flags)])
+    return 0
+
+
+def cmd_runs_show(args: argparse.Namespace) -> int:
+    from collector.data.values import format_value
+    from collector.runs import show_run
+
+    run, results, price = show_run(args.data, args.run_id)
+    for name, value in run.to_row().items():
+        if value not in (None, (), ""):
+            print(f"{name:28} {format_value(value)}")
+    print(f"{'priced at':28} {price}")
+    print()
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["batch_size", "metric", "stat", "value"])
+    for r in results:
+        writer.writerow([format_value(r[k]) for k in ("batch_size", "metric", "stat", "value")])
+    return 0
+
+
+def cmd_runs_remove(args: argparse.Namespace) -> int:
+    from collector.runs import remove_runs
+
+    for run in remove_runs(args.data, args.run_ids):
+        print(f"removed {run.run_id} ({run.gpu_count}x {run.gpu}, {run.engine}, {run.model_id or 'no model'}) with "
+              "its results and the raw files no other run uses")
     return 0
 
 
@@ -221,7 +317,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def new_command(sub, func, name: str, *, help: str, description: str, parents=()) -> argparse.ArgumentParser:
     """A subcommand that calls `func(args)`."""
     p = sub.add_parser(name, parents=list(parents), help=help, description=description)
-    p.set_defaults(func=func)
+    p.set_defaults(func=func, parser=p)
     return p
 
 
@@ -320,6 +416,50 @@ def add_migrate(sub, data: argparse.ArgumentParser) -> None:
                     "they are and say so.")
 
 
+def add_price(sub, data: argparse.ArgumentParser) -> None:
+    p = new_command(sub, None, "price", parents=[data],
+        help="the dated price snapshots every cost figure comes from: add, list, remove",
+        description="A run is priced by the snapshot for its GPU model and count that is newest at or before the "
+                    "run's date; a later one shows as today's price.")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    a = new_command(actions, cmd_price_add, "add", parents=[data], help="add a snapshot",
+                    description="Add a price snapshot. The same one again changes nothing; another price for the "
+                                "same setup, day and provider is refused.")
+    a.add_argument("--gpu", required=True, metavar="NAME", help="GPU model, as the runs name it")
+    a.add_argument("--gpu-count", required=True, type=positive_int, metavar="N")
+    a.add_argument("--price", required=True, type=non_negative_float, metavar="USD_PER_HOUR", help="instance price")
+    a.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="the day the price was read")
+    a.add_argument("--provider", metavar="NAME", help="who sells it")
+    a.add_argument("--source", metavar="URL", help="where the price was read")
+    ls = new_command(actions, cmd_price_list, "list", parents=[data], help="list the snapshots (CSV)",
+                     description="Print prices.csv's snapshots, by setup and date.")
+    ls.add_argument("--gpu", metavar="TEXT", help="only GPU models containing this")
+    rm = new_command(actions, cmd_price_remove, "remove", parents=[data], help="remove a snapshot",
+                     description="Remove the snapshot of a setup on a day (and provider, when several).")
+    rm.add_argument("--gpu", required=True, metavar="NAME")
+    rm.add_argument("--gpu-count", required=True, type=positive_int, metavar="N")
+    rm.add_argument("--date", required=True, metavar="YYYY-MM-DD")
+    rm.add_argument("--provider", metavar="NAME")
+
+
+def add_runs(sub, data: argparse.ArgumentParser) -> None:
+    p = new_command(sub, None, "runs", parents=[data], help="the runs of data/: list, show, remove",
+                    description="Every run, with its provenance, numbers, validity flags and raw files.")
+    actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ls = new_command(actions, cmd_runs_list, "list", parents=[data], help="one line per run (CSV)",
+                     description="List the runs: id, source, date, model, setup, engine, load, status, flags.")
+    ls.add_argument("--model", metavar="TEXT", help="only models containing this")
+    ls.add_argument("--gpu", metavar="TEXT", help="only GPU models containing this")
+    ls.add_argument("--engine", metavar="NAME", help="only this engine")
+    show = new_command(actions, cmd_runs_show, "show", parents=[data], help="a run's provenance and numbers",
+                       description="Print every recorded field of a run, the price it is costed at, and its results.")
+    show.add_argument("run_id", metavar="RUN_ID", help="a run id, or an unambiguous prefix of one")
+    rm = new_command(actions, cmd_runs_remove, "remove", parents=[data], help="remove runs",
+                     description="Remove runs with their results and the raw files no other run uses, at once "
+                                 "and under data/'s lock.")
+    rm.add_argument("run_ids", nargs="+", metavar="RUN_ID")
+
+
 def add_summary(sub, data: argparse.ArgumentParser) -> None:
     new_command(sub, cmd_summary, "summary", parents=[data],
         help="print what data/ holds: runs per model and setup, speed and price",
@@ -378,7 +518,8 @@ def add_publish(sub, data: argparse.ArgumentParser) -> None:
     p.add_argument("--site-url", metavar="URL", help="public URL of the site (default: derived from a GitHub remote)")
 
 
-COMMANDS = (add_parse, add_import, add_import_table, add_import_specs, add_check, add_migrate, add_summary, add_collect,
+COMMANDS = (add_parse, add_import, add_import_table, add_import_specs, add_check, add_migrate, add_price, add_runs,
+            add_summary, add_collect,
             add_cleanup, add_build, add_serve, add_publish)
 
 
@@ -399,7 +540,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # a mistyped flag: show the usage of the command it was given to, not gpubench's
+        getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(unknown)}")
     if getattr(args, "data", "absent") is None:
         args.data = settings.data_dir()
     try:

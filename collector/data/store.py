@@ -22,7 +22,7 @@ import fcntl
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator, TypeVar
 
 from collector.data.errors import GpubenchError
 from collector.data.migrate import migrate, upgrade_text
@@ -40,6 +40,7 @@ from collector.data.schema import (
 from collector.data.tables import Record, check_rows, read_table, table_bytes, write_atomic
 
 LOCK_FILE = ".lock"
+T = TypeVar("T")
 
 
 @dataclass
@@ -247,14 +248,7 @@ def add(
         new_ids = set(report.added)
         merged_results = ds.results + [r for r in results if r["run_id"] in new_ids]
 
-        price_key = lambda p: (p["gpu"], p["gpu_count"], p["price_date"], p.get("source_url"))  # noqa: E731
-        merged_prices = list(ds.prices)
-        seen_prices = {price_key(p) for p in merged_prices}
-        for p in prices or []:
-            if price_key(p) not in seen_prices:
-                seen_prices.add(price_key(p))
-                merged_prices.append(p)
-                report.prices_added += 1
+        merged_prices, report.prices_added = merge_prices(ds.prices, prices or [])
         specs = ds.gpu_specs if gpu_specs is None else gpu_specs
 
         for rel, data in (raw_files or {}).items():
@@ -267,6 +261,72 @@ def add(
         for table in TABLES:  # runs.csv last: the commit point
             write_atomic(root / table, table_bytes(rows[table], table))
     return report
+
+
+def price_key(p: Record) -> tuple:
+    """What identifies a price snapshot: the setup, the day, and who sells it."""
+    return (p["gpu"], p["gpu_count"], p["price_date"], p.get("provider") or None)
+
+
+def merge_prices(known: list[Record], new: list[Record]) -> tuple[list[Record], int]:
+    """Snapshots added to the known ones. The same snapshot again changes nothing; another price for the same
+    setup, day and provider is refused, naming both (it is never silently dropped)."""
+    merged = list(known)
+    by_key = {price_key(p): p for p in merged}
+    added = 0
+    for p in new:
+        old = by_key.get(price_key(p))
+        if old is None:
+            by_key[price_key(p)] = p
+            merged.append(p)
+            added += 1
+        elif old["price_usd_per_hr"] != p["price_usd_per_hr"]:
+            gpu, count, day, provider = price_key(p)
+            raise GpubenchError(f"conflicting price for {count}x {gpu} on {day}" + (f" from {provider}" if provider
+                                else "") + f": {p['price_usd_per_hr']:g} $/h, but prices.csv already has "
+                                f"{old['price_usd_per_hr']:g} $/h (source {old.get('source_url') or 'not given'}); "
+                                "remove that snapshot first ('gpubench price remove') if it is wrong",
+                                path=PRICES_CSV)
+    return merged, added
+
+
+def rewrite(root: Path, change: Callable[[Dataset], T]) -> T:
+    """Change data/ as a whole under the write lock: `change(dataset)` edits it in place (and returns what the
+    caller wants back); every table is then written atomically, runs.csv last; raw files no run refers to any
+    more are deleted after that."""
+    root = Path(root)
+    with locked(root):
+        ds = load(root)
+        before = referenced_raw(ds.runs)
+        outcome = change(ds)
+        rows = {GPU_SPECS_CSV: ds.gpu_specs, PRICES_CSV: ds.prices, RESULTS_CSV: ds.results,
+                RUNS_CSV: [r.to_row() for r in ds.runs]}
+        write_atomic(root / VERSION_FILE, f"{SCHEMA_VERSION}\n".encode())
+        for table in TABLES:
+            write_atomic(root / table, table_bytes(rows[table], table))
+        _delete_unreferenced(root, before, referenced_raw(ds.runs))
+    return outcome
+
+
+def referenced_raw(runs: list[Run]) -> set[str]:
+    """The raw files (paths under data/) runs refer to."""
+    return {p for r in runs for p in (r.raw_path or "").split()}
+
+
+def _delete_unreferenced(root: Path, before: set[str], after: set[str]) -> None:
+    """Delete the raw files no run refers to any more, and the files kept beside them (a server's log, info,
+    nvidia-smi) once no run refers to anything in their folder."""
+    gone = before - after
+    for rel in gone:
+        (root / rel).unlink(missing_ok=True)
+    for folder in {str(Path(rel).parent) for rel in gone}:
+        if folder in (".", "raw") or any(ref.startswith(folder + "/") for ref in after):
+            continue
+        for path in (root / folder).glob("*"):
+            if path.is_file():
+                path.unlink()
+        with contextlib.suppress(OSError):
+            (root / folder).rmdir()
 
 
 def result_rows(run_id: str, rows: Iterable[Record]) -> list[Record]:

@@ -3,11 +3,12 @@ user tells about them (GPU, model, price, ...), and results trees, whose folders
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from collector.data import store
 from collector.data.errors import GpubenchError
-from collector.data.records import content_id
+from collector.data.records import Run, content_id
 from collector.importers.results_tree import read_results_tree
 from collector.importers.runs import price_snapshot, safe_name, tgi_run
 from collector.importers.serving import serving_run
@@ -26,6 +27,10 @@ def import_paths(data_dir: Path, paths: list[Path], *, on_warning=print, source_
     if files and not (provenance.get("gpu") and provenance.get("gpu_count")):
         raise GpubenchError("importing a file needs --gpu and --gpu-count (a results tree says them in its folder "
                             "names)", path=str(files[0]))
+    shards, count = provenance.get("num_shard"), provenance.get("gpu_count")
+    if shards and count and int(str(shards)) > int(str(count)):
+        raise GpubenchError(f"--num-shard {shards} is more than the {count} GPU(s) of the instance")
+    known = known_outputs(data_dir)
     for folder in (p for p in paths if p.is_dir()):
         tree = read_results_tree(folder, source_url=source_url)
         runs, results, prices, redactions = runs + tree.runs, results + tree.results, prices + tree.prices, \
@@ -34,6 +39,7 @@ def import_paths(data_dir: Path, paths: list[Path], *, on_warning=print, source_
     sweep = content_id(*(str(provenance.get(k) or "") for k in ("gpu", "gpu_count", "model_id", "measured_at")))
     for path in files:
         raw = read_output(path)
+        _refuse_second_setup(raw, path, known, provenance)
         kept, redacted = redact_text(raw, path=str(path))
         redactions += [f"{path}: {r}" for r in redacted]
         # The id covers what was measured and on what, so the same output imported twice is one run.
@@ -46,8 +52,9 @@ def import_paths(data_dir: Path, paths: list[Path], *, on_warning=print, source_
             run_id = content_id(raw, *identity, *([str(i)] if i else []))
             raw_path = f"raw/{content_id(raw, *identity)}/{safe_name(path.name)}"
             if isinstance(parsed, ParsedBenchmark):
+                model = _model_of(parsed, path, provenance)
                 run, rows = tgi_run(parsed, raw, source="imported", raw_path=raw_path, identity=identity,
-                                    source_url=source_url, **provenance)
+                                    source_url=source_url, **{**provenance, "model_id": model})
             else:
                 run, rows = serving_run(parsed, run_id=run_id, raw_path=raw_path, source="imported",
                                         source_url=source_url, sweep_id=sweep, **_serving_fields(provenance))
@@ -58,6 +65,42 @@ def import_paths(data_dir: Path, paths: list[Path], *, on_warning=print, source_
     report = store.add(data_dir, runs, results, raw_files=raw_files, prices=prices)
     report.redactions = redactions
     return report
+
+
+def known_outputs(data_dir: Path) -> dict[str, Run]:
+    """The runs of data/ by the content hash of their raw files (to recognize an output imported before)."""
+    try:
+        ds = store.load(data_dir)
+    except GpubenchError:
+        return {}  # a new data folder (or one the import will refuse anyway)
+    found: dict[str, Run] = {}
+    for run in ds.runs:
+        for rel in (run.raw_path or "").split():
+            path = Path(data_dir) / rel
+            if path.is_file():
+                found.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), run)
+    return found
+
+
+def _refuse_second_setup(raw: bytes, path: Path, known: dict[str, Run], provenance: dict) -> None:
+    """The same output cannot have run on two setups: refuse it under another GPU label, naming the run."""
+    run = known.get(hashlib.sha256(raw).hexdigest())
+    if run is None:
+        return
+    setup = (provenance.get("gpu"), int(str(provenance.get("gpu_count") or 0)))
+    if setup != (run.gpu, run.gpu_count):
+        raise GpubenchError(f"this output is already in data/ as run {run.run_id} on {run.gpu_count}x {run.gpu}: the "
+                            f"same output cannot come from {setup[1]}x {setup[0]} too ('gpubench runs remove "
+                            f"{run.run_id}' first if that label was wrong)", path=str(path))
+
+
+def _model_of(parsed: ParsedBenchmark, path: Path, provenance: dict) -> object:
+    """The model a run served: --model, else the output's own Model row. A run without one would mislead every page
+    it lands on: refused."""
+    model = provenance.get("model_id") or parsed.parameters.get("tokenizer")
+    if not model:
+        raise GpubenchError("no model: the output has no parameter table naming it; pass --model", path=str(path))
+    return model
 
 
 def _serving_fields(provenance: dict[str, object]) -> dict[str, object]:
