@@ -773,7 +773,10 @@ def test_vllm_bench_serve_prints_the_block_and_saves_the_json(fleet):
     start_vllm(a, "vllm", "--model", LLAMA, "--tensor-parallel-size", "2", "--port", "8000", "--host", "127.0.0.1",
                "--served-model-name", "llama")   # as the collector starts it on a host network
     wait_status(a, "vllm", "http://127.0.0.1:8000/health", 200)
-    assert "Starting vLLM server on http://127.0.0.1:8000" in a.docker("logs", "vllm").stdout
+    deadline = time.monotonic() + 10  # the log line and the open port come from two processes: either may be first
+    while "Starting vLLM server on http://127.0.0.1:8000" not in a.docker("logs", "vllm").stdout:
+        assert time.monotonic() < deadline, a.docker("logs", "vllm").stdout[-500:]
+        time.sleep(0.1)
     assert http(a, "vllm", f"http://{a.address}:8000/health")[0] is None, "bound to loopback only"
     t0 = time.monotonic()
     run = exec_bench(a, "vllm", "vllm", "bench", "serve", "--base-url", "http://127.0.0.1:8000", "--backend",

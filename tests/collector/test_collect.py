@@ -120,6 +120,7 @@ def test_host_down_and_unknown_host_key(fleet, tmp_path):
     out = collect(fleet, inventory(tmp_path, [up, down]), data)
     assert out.returncode == 1
     assert f"host {down.alias}: cannot reach" in out.stderr or f"host {down.alias}: SSH to" in out.stderr
+    assert (data / "runs.csv").exists(), out.stdout[-3000:] + out.stderr
     assert [r["host"] for r in read_csv(data / "runs.csv")] == [up.alias]
 
     empty = tmp_path / "empty_known_hosts"

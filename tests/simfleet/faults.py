@@ -202,7 +202,8 @@ def two_collectors(fleet, tmp: Path) -> Outcome:
     out, err = first.communicate(timeout=300)
     refused = second.returncode == 1 and f"another 'gpubench collect' (pid {first.pid})" in second.stderr
     ok = refused and first.returncode == 0
-    return Outcome(f"second: {_last_error(second.stderr)}; first exit {first.returncode}", ok,
+    return Outcome(f"second: {_last_error(second.stderr)}; first exit {first.returncode}"
+                   + (f" ({_last_error(err)})" if first.returncode else ""), ok,
                    containers_left(fleet), rows_lost(data, [a.alias, b.alias]))
 
 
