@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from collector.engines.common import HF_CACHE, model_flags
 from collector.parsers.serving import TOOL_SGLANG, TOOL_VLLM
 
 if TYPE_CHECKING:  # the inventory imports the engines for their defaults
@@ -19,7 +20,7 @@ NAME = "sglang"
 DEFAULT_IMAGE = "lmsysorg/sglang:v0.5.14"
 DEFAULT_PORT = 30000
 CONTAINER_PORT = 30000
-CACHE_DIR = "/root/.cache/huggingface"
+CACHE_DIR = HF_CACHE
 READY_PATH = "/health"
 INFO_PATH = "/server_info"
 CLIENTS = (TOOL_SGLANG, TOOL_VLLM)
@@ -34,13 +35,7 @@ def server_command(host: Host, port: int) -> list[str]:
     bind = "127.0.0.1" if host.network == "host" else "0.0.0.0"
     args = ["python3", "-m", "sglang.launch_server", "--model-path", host.model, "--tp-size", str(host.num_shard),
             "--host", bind, "--port", str(port)]
-    if host.revision:
-        args += ["--revision", host.revision]
-    if host.dtype:
-        args += ["--dtype", host.dtype]
-    if host.quantize:
-        args += ["--quantization", host.quantize]
-    return args + list(host.launcher_args)
+    return args + model_flags(host)
 
 
 def server_version(info: dict) -> str | None:

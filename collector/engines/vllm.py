@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from collector.engines.common import HF_CACHE, model_flags
 from collector.parsers.serving import TOOL_SGLANG, TOOL_VLLM
 
 if TYPE_CHECKING:  # the inventory imports the engines for their defaults
@@ -18,7 +19,7 @@ NAME = "vllm"
 DEFAULT_IMAGE = "vllm/vllm-openai:v0.33.0"
 DEFAULT_PORT = 8000
 CONTAINER_PORT = 8000
-CACHE_DIR = "/root/.cache/huggingface"
+CACHE_DIR = HF_CACHE
 READY_PATH = "/health"
 INFO_PATH = "/version"
 CLIENTS = (TOOL_VLLM, TOOL_SGLANG)
@@ -33,13 +34,7 @@ def server_command(host: Host, port: int) -> list[str]:
     args = ["--model", host.model, "--tensor-parallel-size", str(host.num_shard), "--port", str(port)]
     if host.network == "host":
         args += ["--host", "127.0.0.1"]
-    if host.revision:
-        args += ["--revision", host.revision]
-    if host.dtype:
-        args += ["--dtype", host.dtype]
-    if host.quantize:
-        args += ["--quantization", host.quantize]
-    return args + list(host.launcher_args)
+    return args + model_flags(host)
 
 
 def server_version(info: dict) -> str | None:

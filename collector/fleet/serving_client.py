@@ -37,13 +37,11 @@ def run_point(client: docker.DockerClient, container: str, argv: list[str], resu
         raise GpubenchError(f"cannot start {' '.join(argv[:3])} in {container}: {explain(e)}") from None
     sock = getattr(stream, "_sock", stream)
     reader = _FrameReader(on_line)
-    deadline = time.monotonic() + timeout_s
+    clock = _Clock(timeout_s, cancel)
     timed_out = False
     try:
         while True:
-            if cancel.is_set():
-                raise Cancelled()
-            if time.monotonic() > deadline:
+            if clock.expired():
                 timed_out = True
                 break
             readable, _, _ = select.select([sock], [], [], 0.25)
@@ -75,16 +73,14 @@ def run_point_in_client(client: docker.DockerClient, spec: dict, argv: list[str]
                                           environment=spec["environment"], volumes=spec["volumes"])
     except docker.errors.APIError as e:
         raise GpubenchError(f"cannot start the benchmark client {spec['image']}: {explain(e)}") from None
-    deadline = time.monotonic() + timeout_s
+    clock = _Clock(timeout_s, cancel)
     timed_out = False
     try:
         while True:
-            if cancel.is_set():
-                raise Cancelled()
             container.reload()
             if container.status == "exited":
                 break
-            if time.monotonic() > deadline:
+            if clock.expired():
                 timed_out = True
                 break
             last = container.logs(tail=1).decode("utf-8", "replace").strip()
@@ -100,6 +96,18 @@ def run_point_in_client(client: docker.DockerClient, spec: dict, argv: list[str]
     finally:
         remove_container(client, name)
     return PointOutput(capture, result, exit_code, timed_out)
+
+
+class _Clock:
+    """A point's time limit, and the fleet's stop flag (Ctrl-C, SIGTERM, SIGHUP) checked on every look."""
+
+    def __init__(self, timeout_s: float, cancel: threading.Event):
+        self.deadline, self.cancel = time.monotonic() + timeout_s, cancel
+
+    def expired(self) -> bool:
+        if self.cancel.is_set():
+            raise Cancelled()
+        return time.monotonic() > self.deadline
 
 
 class _FrameReader:

@@ -14,8 +14,8 @@ from collector.importers.runs import price_snapshot, safe_name, tgi_run
 from collector.importers.serving import serving_run
 from collector.parsers import parse_output
 from collector.parsers.secrets import redact_text
-from collector.parsers.tgi_benchmark import ParsedBenchmark
 from collector.parsers.text_input import read_output
+from collector.parsers.tgi_benchmark import ParsedBenchmark
 
 
 def import_paths(data_dir: Path, paths: list[Path], *, on_warning=print, source_url: str | None = None,

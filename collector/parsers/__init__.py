@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from collector.data.errors import GpubenchError
-
 from collector.parsers.serving import ServingResult, parse_serving_output
 from collector.parsers.text_input import decode_input
 from collector.parsers.tgi_benchmark import ParsedBenchmark, parse_tgi_benchmark

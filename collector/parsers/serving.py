@@ -172,6 +172,16 @@ class ServingResult:
         }
 
 
+def random_workload_args(workload, point, range_ratio: float) -> list[str]:
+    """The workload flags both serving clients spell alike (random dataset, lengths, prompts, rate, seed, load);
+    `workload` is the inventory's Workload and `point` one LoadPoint of its sweep."""
+    args = ["--dataset-name", workload.dataset, "--random-input-len", str(workload.input_len),
+            "--random-output-len", str(workload.output_len), "--random-range-ratio", f"{range_ratio:g}",
+            "--num-prompts", str(point.num_prompts), "--request-rate", f"{point.request_rate:g}",
+            "--seed", str(workload.seed)]
+    return args + (["--max-concurrency", str(point.max_concurrency)] if point.max_concurrency else [])
+
+
 def _json_rate(rate: float | None) -> float | str | None:
     return "inf" if rate is not None and math.isinf(rate) else rate  # JSON has no infinity
 

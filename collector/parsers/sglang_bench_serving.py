@@ -18,19 +18,8 @@ from __future__ import annotations
 
 from collector.data.errors import GpubenchError
 from collector.parsers import serving
-from collector.parsers.serving import (
-    ServingResult,
-    per_request_warnings,
-    values_from_json,
-)
-from collector.parsers.serving_capture import (
-    PrintedBlock,
-    arg_integer,
-    arg_text,
-    json_integer,
-    json_text,
-    request_rate,
-)
+from collector.parsers.serving import ServingResult, per_request_warnings, values_from_json
+from collector.parsers.serving_capture import PrintedBlock, arg_integer, arg_text, json_integer, json_text, request_rate
 
 TOOL = serving.TOOL_SGLANG
 
@@ -142,12 +131,8 @@ def command(*, base_url: str, model: str, workload, point, result_path: str, ser
     `workload` is the inventory's Workload, `point` a LoadPoint; `server` the engine it measures."""
     ratio = FIXED_RANGE_RATIO if workload.range_ratio is None else workload.range_ratio
     argv = ["python3", "-m", "sglang.bench_serving", "--backend", BACKEND_OF_SERVER.get(server, "sglang"),
-            "--base-url", base_url, "--model", model, "--dataset-name", workload.dataset,
-            "--random-input-len", str(workload.input_len), "--random-output-len", str(workload.output_len),
-            "--random-range-ratio", f"{ratio:g}", "--num-prompts", str(point.num_prompts),
-            "--request-rate", f"{point.request_rate:g}", "--seed", str(workload.seed), "--output-file", result_path]
-    if point.max_concurrency:
-        argv += ["--max-concurrency", str(point.max_concurrency)]
+            "--base-url", base_url, "--model", model, *serving.random_workload_args(workload, point, ratio),
+            "--output-file", result_path]
     if not workload.ignore_eos:
         argv.append("--disable-ignore-eos")  # SGLang sends ignore_eos unless told not to
     return argv

@@ -20,11 +20,7 @@ Facts this parser relies on (see docs/reference/serving-benchmarks.md, sections 
 from __future__ import annotations
 
 from collector.parsers import serving
-from collector.parsers.serving import (
-    ServingResult,
-    per_request_warnings,
-    values_from_json,
-)
+from collector.parsers.serving import ServingResult, per_request_warnings, values_from_json
 from collector.parsers.serving_capture import (
     PrintedBlock,
     arg_integer,
@@ -190,14 +186,9 @@ def command(*, base_url: str, model: str, workload, point, result_path: str, ser
     directory, _, filename = result_path.rpartition("/")
     ratio = FIXED_RANGE_RATIO if workload.range_ratio is None else workload.range_ratio
     argv = ["vllm", "bench", "serve", "--base-url", base_url, "--model", model,
-            "--dataset-name", workload.dataset, "--random-input-len", str(workload.input_len),
-            "--random-output-len", str(workload.output_len), "--random-range-ratio", f"{ratio:g}",
-            "--num-prompts", str(point.num_prompts), "--request-rate", f"{point.request_rate:g}",
-            "--seed", str(workload.seed), "--percentile-metrics", "ttft,tpot,itl,e2el",
+            *serving.random_workload_args(workload, point, ratio), "--percentile-metrics", "ttft,tpot,itl,e2el",
             "--metric-percentiles", "50,90,95,99", "--save-result", "--result-dir", directory or "/",
             "--result-filename", filename]
-    if point.max_concurrency:
-        argv += ["--max-concurrency", str(point.max_concurrency)]
     if workload.ignore_eos:
         argv.append("--ignore-eos")
     return argv
