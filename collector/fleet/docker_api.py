@@ -87,13 +87,12 @@ class DockerOverSsh:
         return None
 
     def _relay(self, local: socket.socket, channel) -> None:
-        local_open = remote_open = True
         # What a login shell prints before `docker system dial-stdio` starts (a banner, a motd) is not the
         # engine's: the engine's first bytes on a connection are always its HTTP answer, so drop what precedes.
         preamble: bytes | None = b""
         try:
-            while local_open or remote_open:
-                readable, _, _ = select.select([local, channel] if local_open else [channel], [], [], 1.0)
+            while True:  # until either end is done
+                readable, _, _ = select.select([local, channel], [], [], 1.0)
                 if self._closed.is_set():
                     break
                 if local in readable:
@@ -101,8 +100,11 @@ class DockerOverSsh:
                     if data:
                         channel.sendall(data)
                     else:
-                        local_open = False
-                        channel.shutdown_write()
+                        # docker-py closed its end: done with this channel. Never send EOF on it (shutdown_write):
+                        # when the daemon has just closed its side, sshd has freed the channel, and an EOF for a
+                        # freed channel makes sshd drop the whole connection ("packet referred to nonexistent
+                        # channel"). close() is guarded by paramiko against that race.
+                        break
                 if channel in readable:
                     data = channel.recv(CHUNK)
                     if data and preamble is not None:
@@ -111,13 +113,9 @@ class DockerOverSsh:
                         if start < 0 and len(preamble) < CHUNK:
                             continue
                         data, preamble = preamble[max(start, 0):], None
-                    if data:
-                        local.sendall(data)
-                    else:
-                        remote_open = False
-                        with contextlib.suppress(OSError):
-                            local.shutdown(socket.SHUT_WR)
-                        break
+                    if not data:
+                        break  # the daemon (or dial-stdio) is done: closing the local end tells docker-py
+                    local.sendall(data)
         except Exception:  # noqa: BLE001 - the SSH connection went away (socket, EOF or paramiko error): the
             pass  # local end closes, and docker-py reports the request as failed
         finally:
