@@ -7,7 +7,7 @@ import json
 import math
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, settings, assume
 from hypothesis import strategies as st
 
 from collector.data.errors import GpubenchError
@@ -115,6 +115,7 @@ def test_redaction_of_mutated_files_never_crashes_and_keeps_length_where_nothing
 @given(st.sampled_from([t for t in JSON_TEXTS if '"api_key": null' in t]),
        st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30))
 def test_an_api_key_of_any_text_is_removed_and_the_numbers_stay(text, secret):
+    assume(secret != REDACTED)  # already the placeholder: nothing secret to remove, nothing to report
     with_key = text.replace('"api_key": null', '"api_key": ' + json.dumps(secret))
     redacted, paths = redact_text(with_key)
     assert "line 1: server_info.api_key" in paths
