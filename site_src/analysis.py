@@ -1,7 +1,8 @@
 """The numbers the pages state: cost per token, rankings, conclusions, memory needs and decode efficiency.
 
 Every function takes the shaped data (``site_src.dataset``) and returns plain values; the pages format them.
-Costs use decode throughput (the tokens a user waits for); unknown prices stay None and are never ranked.
+Costs use decode throughput (the tokens a user waits for) and the price prices.csv gives the setup at its run's date
+(``Series.priced``); unknown prices stay None and are never ranked.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class CostRow:
     usd_per_m_b1: float | None
     tokens_per_usd_b1: float | None = None
     rank: int | None = None  # by $ per million tokens at the best batch; None without a price
+    usd_per_m_today: float | None = None  # at the best batch, at a newer snapshot's price (None: no newer one)
 
 
 def cost_rows(model: ModelData) -> list[CostRow]:
@@ -63,6 +65,9 @@ def cost_rows(model: ModelData) -> list[CostRow]:
             if measured.get(1):
                 row.usd_per_m_b1 = usd_per_million(price, measured[1])
                 row.tokens_per_usd_b1 = tokens_per_usd(price, measured[1])
+            today = s.priced.today_usd_per_hr
+            if today:
+                row.usd_per_m_today = usd_per_million(today, measured[best])
         rows.append(row)
     ranked = sorted((r for r in rows if r.usd_per_m_best is not None), key=lambda r: (r.usd_per_m_best, r.series.label))
     for i, r in enumerate(ranked, 1):

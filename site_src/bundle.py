@@ -2,6 +2,10 @@
 
 vl-convert-python bundles them (``vl_convert.javascript_bundle``); that takes seconds, so the result is cached on
 disk, keyed by the vl-convert version and the Vega-Lite version Altair writes, and reused by every build.
+
+The bundle is an ES module without imports or exports (it sets window.vegaEmbed). The site loads it as a classic
+script, wrapped in a strict function: browsers refuse module scripts from file://, and the wrapper keeps its
+top-level names out of the page's global scope.
 """
 
 from __future__ import annotations
@@ -33,6 +37,11 @@ def _key() -> str:
 
 
 def javascript_bundle() -> str:
+    """The bundle as the site serves it: a classic script (see above)."""
+    return '(function () {\n"use strict";\n' + _module_source() + "\n})();\n"
+
+
+def _module_source() -> str:
     """The bundle's source: from the cache, or built once and cached (atomically: parallel builds are safe)."""
     path = cache_dir() / f"vega-bundle-{_key()}.js"
     try:

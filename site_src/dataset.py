@@ -1,7 +1,9 @@
-"""data/ shaped for the site: per model, one series per GPU setup (its newest run), with its averages.
+"""data/ shaped for the site: per model, one series per setup (its newest run speaks for it; every run of it is
+kept, for its history and its own page), with its averages and its price from prices.csv.
 
-Only exact statistics are used here (``avg``): p50/p90/p99 from text-generation-benchmark are unreliable and are
-never charted or ranked.
+A setup is GPU model and count, engine, engine version and precision (--quantize, else --dtype). Only exact
+statistics are used here (``avg``): p50/p90/p99 from text-generation-benchmark are unreliable and are never charted
+or ranked.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collector.data.schema import (
 )
 from collector.data.units import prefill_tok_per_s
 from site_src import model_info as mi
+from site_src.prices import UNPRICED, PriceBook, Priced
 
 # The four views of the tool's screen, in its order: (metric, title, unit, better).
 SCREEN_METRICS = (
@@ -49,16 +52,17 @@ class GpuSpec:
 
 @dataclass
 class Series:
-    """One setup's newest run of one model, with its average values."""
+    """One setup of one model: its newest run with its average values, and all its runs (newest first)."""
 
-    label: str  # "4x RTX A6000" (plus " · <quantize>" when the setup ran in more than one quantization)
+    label: str  # "4x RTX A6000", plus precision and engine version where the model's setups differ in them
     run: Run
     spec: GpuSpec | None
     values: dict[tuple[str, int], float | None]  # (metric, batch) -> avg; None = failed
     batch_sizes: list[int]  # as run
     failed: set[int]
-    earlier_runs: int = 0
+    runs: list[Run] = field(default_factory=list)
     derived_prefill_tok: bool = False  # prompt tokens/s computed here from seq/s x sequence length
+    priced: Priced = UNPRICED  # from prices.csv, at the newest run's date
 
     @property
     def gpu(self) -> str:
@@ -70,7 +74,12 @@ class Series:
 
     @property
     def price(self) -> float | None:
-        return self.run.price_usd_per_hr
+        """$ per instance-hour from prices.csv at the run's date (None: unknown, never ranked)."""
+        return self.priced.usd_per_hr
+
+    @property
+    def earlier_runs(self) -> int:
+        return max(0, len(self.runs) - 1)
 
     def value(self, metric: str, batch: int) -> float | None:
         v = self.values.get((metric, batch))
@@ -106,6 +115,7 @@ class ModelData:
     info: mi.ModelInfo | None
     series: list[Series]
     runs: list[Run]  # every run of the model, newest first
+    values: dict[str, dict[tuple[str, int], float | None]] = field(default_factory=dict)  # run_id -> averages
 
     def batch_sizes(self) -> list[int]:
         return sorted({b for s in self.series for b in s.batch_sizes} |
@@ -123,6 +133,7 @@ class SiteData:
     newest: str | None  # newest measured_at / published_at date
     warnings: list[str] = field(default_factory=list)
     store: store.Dataset | None = None  # everything in data/, for the views beyond static batches
+    prices: PriceBook = field(default_factory=lambda: PriceBook([]))
 
     def colour_scale(self, labels: list[str]) -> tuple[list[str], list[str]]:
         """Domain and range for a chart showing these labels, in the site's order and colours."""
@@ -169,35 +180,20 @@ def load(root: Path) -> SiteData:
             continue
         avg.setdefault(str(r["run_id"]), {})[(str(r["metric"]), int(r["batch_size"]))] = r["value"]
 
+    prices = PriceBook(ds.prices)
     by_model: dict[str, list[Run]] = {}
     for run in static:
         by_model.setdefault(run.model_id or "", []).append(run)
-
     models: list[ModelData] = []
     used_slugs: set[str] = set()
     for model_id in sorted(by_model):
-        runs = sorted(by_model[model_id], key=lambda r: (run_date(r), r.run_id), reverse=True)
-        groups: dict[tuple, list[Run]] = {}
-        for run in runs:
-            groups.setdefault((run.gpu, run.gpu_count, run.quantize or ""), []).append(run)
-        quantized_setups: dict[tuple, set[str]] = {}
-        for gpu, count, q in groups:
-            quantized_setups.setdefault((gpu, count), set()).add(q)
-        series = []
-        for (gpu, count, q), group in groups.items():
-            run = group[0]  # newest
-            label = f"{count}x {gpu}"
-            if len(quantized_setups[(gpu, count)]) > 1 or q:
-                label += f" · {q or 'unquantized'}"
-            series.append(_series(label, run, avg.get(run.run_id, {}), specs, len(group) - 1))
-        series.sort(key=_series_order)
-        slug = mi.slug(mi.display_name(model_id or None))
-        base, n = slug, 2
+        model = _model(model_id, by_model[model_id], avg, specs, prices)
+        slug, n = model.slug, 2
         while slug in used_slugs:
-            slug, n = f"{base}-{n}", n + 1
+            slug, n = f"{model.slug}-{n}", n + 1
         used_slugs.add(slug)
-        models.append(ModelData(model_id, slug, mi.display_name(model_id or None), mi.model_info(model_id or None),
-                                series, runs))
+        model.slug = slug
+        models.append(model)
     models.sort(key=lambda m: m.name)
 
     labels = sorted({s.label for m in models for s in m.series}, key=_label_order)
@@ -215,6 +211,7 @@ def load(root: Path) -> SiteData:
         newest=max(dates) if dates else None,
         warnings=list(ds.warnings),
         store=ds,
+        prices=prices,
     )
 
 
@@ -230,7 +227,48 @@ def _percentile_checks(results: list[dict]) -> dict[str, int]:
             "p90_below_p50": sum(1 for c in full if c["p90"] < c["p50"])}
 
 
-def _series(label: str, run: Run, values: dict, specs: list[GpuSpec], earlier: int) -> Series:
+def setup_key(run: Run) -> tuple:
+    """What makes a setup: GPU model and count, engine, engine version, precision."""
+    return (run.gpu, run.gpu_count, run.engine or "", run.engine_version or "", mi.precision_text(run))
+
+
+def _labels(keys: list[tuple]) -> dict[tuple, str]:
+    """'4x RTX A6000', with the precision and the engine version added where one model's setups on the same GPUs
+    differ in them (a quantized setup always says so)."""
+    variants: dict[tuple, set] = {}
+    for gpu, count, engine, version, precision in keys:
+        variants.setdefault((gpu, count), set()).add((engine, version, precision))
+    out = {}
+    for key in keys:
+        gpu, count, engine, version, precision = key
+        same = variants[(gpu, count)]
+        label = f"{count}x {gpu}"
+        if len({v[2] for v in same}) > 1 or mi.is_quantized(precision):
+            label += f" · {precision or 'unquantized'}"
+        if len({v[:2] for v in same}) > 1:
+            label += f" · {mi.engine_version_text(engine, version)}"
+        out[key] = label
+    return out
+
+
+def _model(model_id: str, runs: list[Run], avg: dict, specs: list[GpuSpec], prices: PriceBook) -> ModelData:
+    runs = sorted(runs, key=lambda r: (run_date(r), r.run_id), reverse=True)
+    groups: dict[tuple, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(setup_key(run), []).append(run)
+    labels = _labels(list(groups))
+    series = []
+    for key, group in groups.items():
+        s = _series(labels[key], group[0], avg.get(group[0].run_id, {}), specs, group)
+        s.priced = prices.price(s.run)
+        series.append(s)
+    series.sort(key=_series_order)
+    name = mi.display_name(model_id or None)
+    return ModelData(model_id, mi.slug(name), name, mi.model_info(model_id or None), series, runs,
+                     {r.run_id: avg.get(r.run_id, {}) for r in runs})
+
+
+def _series(label: str, run: Run, values: dict, specs: list[GpuSpec], runs: list[Run]) -> Series:
     values = dict(values)
     derived = False
     seq = run.sequence_length
@@ -246,7 +284,7 @@ def _series(label: str, run: Run, values: dict, specs: list[GpuSpec], earlier: i
         values=values,
         batch_sizes=list(run.batch_sizes or sorted({b for _, b in values})),
         failed=set(run.failed_batch_sizes),
-        earlier_runs=earlier,
+        runs=runs,
         derived_prefill_tok=derived,
     )
 

@@ -89,6 +89,27 @@ def precision(dtype: str | None, quantize: str | None) -> Precision:
     return Precision(DEFAULT_PRECISION, DEFAULT_BYTES, True)
 
 
+def precision_text(run) -> str:
+    """What a run's weights ran in, as recorded: its --quantize, else its --dtype, else empty (not recorded)."""
+    return str(run.quantize or run.dtype or "")
+
+
+def is_quantized(precision: str) -> bool:
+    return bool(precision) and precision.strip().lower() not in _DTYPE_BYTES
+
+
+ENGINE_NAMES = {"vllm": "vLLM", "sglang": "SGLang", "tgi": "TGI"}
+
+
+def engine_name(engine: str | None) -> str:
+    return ENGINE_NAMES.get((engine or "").lower(), engine or "engine not recorded")
+
+
+def engine_version_text(engine: str | None, version: str | None) -> str:
+    """'TGI 2.4.1', or 'TGI (version not recorded)'."""
+    return f"{engine_name(engine)} {version}" if version else f"{engine_name(engine)} (version not recorded)"
+
+
 def canonical_id(model_id: str | None) -> str:
     """The repository whose weights a model id serves: the original for a known mirror, else the id itself."""
     return MIRRORS.get(model_id or "", model_id or "")

@@ -2,13 +2,15 @@
 
 A generated page is Markdown (headings and prose, so MkDocs builds the table of contents) plus HTML fragments
 (tables, charts, code) kept out of Markdown in "slots": the Markdown holds a placeholder comment and the hook
-puts the fragment back into the page's HTML after Markdown ran. That keeps large specs out of the Markdown parser
-and keeps the two escaping rules apart:
+puts the fragment back into the page's HTML after Markdown ran (``prose``) or into the final HTML after search
+indexed the page (``html``, ``chart``: tables, cards and charts are not search text). That keeps large specs out
+of the Markdown parser and keeps the two escaping rules apart:
 
 - ``*.md.j2`` templates: every ``{{ value }}`` that is not already markup is HTML-escaped *and* its Markdown
   punctuation backslash-escaped (``finalize``), so a label like ``<img src=x onerror=alert(1)>`` or ``*bold*``
   reaches the page as the same text.
-- ``*.html.j2`` fragments: Jinja2's HTML autoescaping; chart specs go into ``data-spec`` attributes as escaped JSON.
+- ``*.html.j2`` fragments: Jinja2's HTML autoescaping; chart specs go into single-quoted ``data-spec`` attributes
+  as JSON with ``& ' < >`` escaped (``single_quoted``).
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
+from markdown.extensions.toc import slugify
 from markupsafe import Markup
 from mkdocs.utils import get_relative_url
+
+from site_src.chart_data import PageCharts
 
 TEMPLATES = Path(__file__).parent / "templates"
 SLOT_RE = re.compile(r"<!--gb-slot:(\d+)-->")
@@ -115,6 +120,12 @@ def spec_attr(spec: dict) -> str:
     return json.dumps(spec, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+def single_quoted(text: str) -> Markup:
+    """Text for an attribute written in single quotes (JSON's many double quotes then need no escaping, which
+    keeps chart specs small); &, ', < and > are escaped, so the value cannot end the attribute or the tag."""
+    return Markup(text.replace("&", "&amp;").replace("'", "&#39;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
 # ---------------------------------------------------------------- pages
 
 
@@ -137,6 +148,7 @@ class Page:
     slots: list[str] = field(default_factory=list)
     late: set[int] = field(default_factory=set)  # slots filled in the final HTML (charts)
     charts: int = 0
+    chart_data: PageCharts = field(default_factory=PageCharts)  # the templates and datasets of its charts
 
     def fill(self, html_text: str, *, late: bool = False) -> str:
         """The page's HTML with its slot placeholders replaced by their fragments: the early ones (tables, code)
@@ -158,7 +170,8 @@ def _env(suffix: str) -> jinja2.Environment:
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
                                  undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(num=num, usd=usd, pct=pct, sig=sig, safe_url=safe_url, md=md_escape, spec=spec_attr,
-                       path=site_path)
+                       path=site_path, sq=lambda v: single_quoted(spec_attr(v)),
+                       slug=lambda v: Markup(slugify(str(v), "-")))  # a heading's anchor, as the toc makes it
     env.globals.update(link=md_link)
     return env
 
@@ -188,30 +201,46 @@ class Renderer:
         return get_relative_url(page_url(target), page_url(self.page.path)) or "./"
 
     def html(self, template: str, **context) -> Markup:
+        """A fragment (tables, cards): put in the final HTML, after the search plugin has indexed the page, so that
+        search results quote prose, not table cells run together (and the build does not parse big tables)."""
+        if self.empty:
+            return Markup("")
+        return self.slot(_HTML_ENV.get_template(template).render(href=self.href, **context), late=True)
+
+    def fragment(self, markup: Markup) -> Markup:
+        """Ready HTML (built in Python where a template loop would be slow: a run's hundreds of numbers)."""
+        if self.empty:
+            return Markup("")
+        return self.slot(str(markup), late=True)
+
+    def prose(self, template: str, **context) -> Markup:
+        """A fragment that reads as text (a setup's price and provenance): in the page content, searchable."""
         if self.empty:
             return Markup("")
         return self.slot(_HTML_ENV.get_template(template).render(href=self.href, **context))
 
+    def _figure(self, spec: dict, caption: str, kind: str) -> str:
+        self.page.charts += 1
+        return _HTML_ENV.get_template("_chart.html.j2").render(spec=self.page.chart_data.share(spec),
+                                                               caption=caption, kind=kind, n=self.page.charts)
+
     def chart(self, spec: dict, caption: str, *, kind: str = "") -> Markup:
         if self.empty:
             return Markup("")
-        self.page.charts += 1
-        fragment = _HTML_ENV.get_template("_chart.html.j2").render(spec=spec, caption=caption, kind=kind,
-                                                                    n=self.page.charts)
-        return self.slot(fragment, late=True)
+        return self.slot(self._figure(spec, caption, kind), late=True)
 
     def chart_grid(self, items: list[tuple[dict, str]], *, kind: str = "", cols: int = 2) -> Markup:
         """Several charts side by side (``cols`` columns on wide screens, fewer on narrow ones), one slot."""
         if self.empty or not items:
             return Markup("")
-        template = _HTML_ENV.get_template("_chart.html.j2")
-        figures = []
-        for spec, caption in items:
-            self.page.charts += 1
-            figures.append(template.render(spec=spec, caption=caption, kind=kind, n=self.page.charts))
+        figures = [self._figure(spec, caption, kind) for spec, caption in items]
         return self.slot(f'<div class="gb-grid gb-grid--{cols}">\n' + "".join(figures) + "</div>", late=True)
 
     def render(self, template: str, **context) -> Page:
         self.page.markdown = _MD_ENV.get_template(template).render(
-            html=self.html, chart=self.chart, chart_grid=self.chart_grid, empty=self.empty, **context)
+            html=self.html, prose=self.prose, fragment=self.fragment, chart=self.chart, chart_grid=self.chart_grid,
+            empty=self.empty, **context)
+        shared = self.page.chart_data.fragment()
+        if shared:  # after every chart: the templates and datasets they share
+            self.page.markdown += str(self.slot(shared, late=True))  # str: Markup would escape the page
         return self.page

@@ -6,7 +6,9 @@ Both load mkdocs.yml (the site's hooks read data/, or ``data_dir``) and report f
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import socket
 from pathlib import Path
 from typing import Iterator
 
@@ -80,16 +82,61 @@ def build(*, config_file: str | Path = "mkdocs.yml", site_dir: str | Path | None
     return Path(config.site_dir)
 
 
+def _host_port(dev_addr: str) -> tuple[str, int]:
+    host, _, port = dev_addr.rpartition(":")
+    try:
+        return host.strip("[]") or "127.0.0.1", int(port)
+    except ValueError:
+        raise GpubenchError(f"--dev-addr {dev_addr!r} is not HOST:PORT (for example 127.0.0.1:8000)") from None
+
+
+def _bind(host: str, port: int) -> None:
+    """Bind (and release) host:port as the server will, or raise the OSError it would get."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: only a listener is in the way
+        s.bind((host, port))
+
+
+def check_port(dev_addr: str) -> None:
+    """Raise a one-line GpubenchError when the server could not listen on dev_addr, suggesting a free port when
+    this one is taken."""
+    host, port = _host_port(dev_addr)
+    try:
+        _bind(host, port)
+    except OSError as e:
+        if e.errno != errno.EADDRINUSE:
+            raise GpubenchError(f"cannot serve at {host}:{port}: {e.strerror or e}") from None
+        free = next((p for p in range(port + 1, port + 50) if _free(host, p)), None)
+        hint = f"; try --dev-addr {host}:{free}" if free else "; try another --dev-addr"
+        raise GpubenchError(f"port {port} on {host} is in use (another 'gpubench serve' or another server?)"
+                            + hint) from None
+
+
+def _free(host: str, port: int) -> bool:
+    try:
+        _bind(host, port)
+    except OSError:
+        return False
+    return True
+
+
 def serve(*, config_file: str | Path = "mkdocs.yml", data_dir: str | Path | None = None,
           dev_addr: str = "127.0.0.1:8000", open_in_browser: bool = False) -> None:
-    """Serve the site with live reload until interrupted; editing data/ or site_src/ rebuilds it."""
+    """Serve the site with live reload until interrupted; editing data/ or site_src/ rebuilds it. A port in use
+    is reported in one line, with a free one to try."""
     from mkdocs.commands.serve import serve as mkdocs_serve
     from mkdocs.exceptions import MkDocsException
 
     path = _config_path(config_file)
+    check_port(dev_addr)
     with site_env(data_dir):
         check_data(path, data_dir)
         try:
             mkdocs_serve(str(path), dev_addr=dev_addr, open_in_browser=open_in_browser)
         except MkDocsException as e:
             raise GpubenchError(f"site server failed: {str(e).strip()}") from None
+        except OSError as e:  # the port taken between the check and the server's start
+            if e.errno == errno.EADDRINUSE:
+                check_port(dev_addr)
+            raise GpubenchError(f"site server failed: {e.strerror or e}") from None

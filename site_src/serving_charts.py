@@ -1,19 +1,20 @@
 """Vega-Lite specs of the serving pages, written with Altair: values against load level, throughput per GPU against
 interactivity with its Pareto front, and the cost at a latency target that the reader can adjust.
 
-Like ``site_src.charts``: each kind is built with Altair once, with placeholders for what varies, and filled per
-chart. Every point carries its run's validity: flagged runs are drawn as hollow diamonds, and the tooltip names the
-flags and their figures. Colours map series (GPU setup · engine) through ``ServingData.colours``.
+Like ``site_src.charts``: each kind is built with Altair once, with placeholders for what varies, and registered
+as a page template; every chart of a report reads the report's one table of points (``serving_rows.chart_points``:
+a row per run with numbers, a column per metric) and picks its column with a transform. Every point carries its
+run's validity: flagged runs are drawn as hollow diamonds, and the tooltip names the flags and their figures.
+Colours map series (GPU setup · engine) through ``ServingData.colours``.
 """
 
 from __future__ import annotations
 
-import functools
-import json
 
 import altair as alt
 
-from site_src.charts import clean_value, fill_placeholders, needs_log
+from site_src.chart_data import template
+from site_src.charts import LOG_TICKS, column_value, csv_meta, log_scale, needs_log, valid
 
 _ROWS, _FRONT = "rows", "front"
 _PH = {k: f"__{k.upper()}__" for k in ("domain", "range", "edomain", "erange", "xvalues", "ytitle", "yformat",
@@ -30,7 +31,7 @@ def _scale() -> alt.Scale:
 
 
 def _colour() -> alt.Color:
-    legend = alt.Legend(orient="bottom", columns=2, symbolLimit=0, labelLimit=320)
+    legend = alt.Legend(orient="bottom", symbolLimit=0)  # columns and label width: the page's script, by width
     return alt.Color("series:N", title="Setup · engine", scale=_scale(), legend=legend)
 
 
@@ -57,19 +58,29 @@ def _title(text: str = _PH["title"]) -> alt.TitleParams:
     return alt.TitleParams(text, anchor="start", fontSize=13, offset=8)
 
 
-@functools.cache
-def _template(kind: str) -> str:
+def _template(kind: str, log: bool) -> str:
+    """The registered name of a kind of chart, with a log or linear y scale."""
+    return template(f"{kind}|{'log' if log else 'lin'}", lambda: _build(kind, log))
+
+
+def _build(kind: str, log: bool) -> dict:
     chart = {"by_load": _by_load, "frontier": _frontier}[kind]()
-    return json.dumps(chart.properties(width="container", height=260).to_dict(validate=True))
+    spec = chart.properties(width="container", height=260).to_dict(validate=True)
+    spec.pop("config", None)  # the page's script sets the theme
+    if log:
+        _set_log(spec, "y")
+    return spec
 
 
 def _set_log(spec: dict, channel: str) -> None:
-    """Switch a channel to a log scale, in the spec and in each of its layers."""
+    """Switch a channel to a log scale over the data's range, in the spec and in each of its layers."""
     for part in [spec, *spec.get("layer", [])]:
         enc = part.get("encoding", {}).get(channel)
         if enc is not None:
-            enc.setdefault("scale", {}).update({"type": "log"})
+            enc.setdefault("scale", {}).update(log_scale().to_dict())
             enc["scale"].pop("zero", None)
+            if enc.get("axis", {}) is not None:
+                enc.setdefault("axis", {})["tickCount"] = LOG_TICKS
 
 
 def _by_load() -> alt.LayerChart:
@@ -110,7 +121,7 @@ def _frontier() -> alt.LayerChart:
         opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)))
     lines = series.mark_line(strokeWidth=1.5).encode(strokeDash=_dash())
     points = series.mark_point(filled=True, size=80, strokeWidth=1.8).encode(**_validity_marks(), tooltip=tips)
-    labels = series.mark_text(align="left", dx=7, dy=-7, fontSize=10).encode(text="label:N")
+    labels = series.mark_text(align="left", dx=7, dy=-7, fontSize=10).encode(text="level:N")
     return alt.layer(front, lines, points, labels).add_params(pick).properties(
         title=_title("Throughput per GPU against interactivity"))
 
@@ -119,42 +130,31 @@ def _engine_dashes(engines: list[str]) -> list:
     return [DASHES[i % len(DASHES)] for i in range(len(engines))]
 
 
-def _spec(kind: str, datasets: dict, subs: dict) -> dict:
-    spec = fill_placeholders(json.loads(_template(kind)), subs)
-    spec.pop("config", None)  # the page's script sets the theme
-    spec["datasets"] = datasets
-    spec["usermeta"] = {"gpubench": kind}
-    return spec
-
-
-def by_load_chart(rows: list[dict], *, title: str, unit: str, colours: tuple[list, list], engines: list[str],
-                  fmt: str = ",.1f", height: int = 240, legend_columns: int = 1) -> dict:
-    """rows: series, engine, concurrency, value, validity, flags, notes (value None: left out)."""
-    rows = [{**r, "value": clean_value(r["value"])} for r in rows if clean_value(r["value"]) is not None]
-    log = needs_log([r["value"] for r in rows])
+def by_load_chart(rows: list[dict], column: str, *, title: str, unit: str, colours: tuple[list, list],
+                  engines: list[str], fmt: str = ",.1f", height: int = 240) -> dict:
+    """One column of the report's points (rows: series, engine, concurrency, validity, flags, notes and the metric
+    columns) against max concurrency; points without a value are left out."""
+    values = [r[column] for r in rows if r.get(column) is not None]
+    log = needs_log(values)
     subs = {_PH["domain"]: colours[0], _PH["range"]: colours[1], _PH["edomain"]: engines,
-            _PH["erange"]: _engine_dashes(engines), _PH["xvalues"]: sorted({r["concurrency"] for r in rows}) or [1],
+            _PH["erange"]: _engine_dashes(engines),
+            _PH["xvalues"]: sorted({r["concurrency"] for r in rows if r.get(column) is not None}) or [1],
             _PH["title"]: title, _PH["ytitle"]: f"{unit}{' (log scale)' if log else ''}",
             _PH["ttitle"]: f"{title} ({unit})", _PH["yformat"]: fmt}
-    spec = _spec("by_load", {_ROWS: rows}, subs)
-    # Half-width charts get one legend column, so long setup names are not cut.
-    spec["encoding"]["color"]["legend"]["columns"] = legend_columns
-    if log:
-        _set_log(spec, "y")
-    spec["height"] = height
-    return spec
+    return {"gbTemplate": _template("by_load", log), "gbSubs": subs, "gbRows": {_ROWS: rows},
+            "transform": [column_value(column), valid()], "height": height,
+            "usermeta": csv_meta("by_load", ["series", "concurrency", column, "flags", "notes"])}
 
 
 def frontier_chart(rows: list[dict], front: list[dict], *, colours: tuple[list, list], engines: list[str]) -> dict:
-    """rows: series, engine, concurrency, label, interactivity, per_gpu, tpot, tok_s, front, validity, flags, notes;
-    front: interactivity, per_gpu of the Pareto-optimal points."""
-    ylog = needs_log([r["per_gpu"] for r in rows])
+    """rows: the report's points (interactivity, per_gpu, tpot, tok_s, front, label, ...); front: interactivity,
+    per_gpu of the Pareto-optimal points."""
+    ylog = needs_log([r["per_gpu"] for r in rows if r.get("per_gpu") is not None])
     subs = {_PH["domain"]: colours[0], _PH["range"]: colours[1], _PH["edomain"]: engines,
             _PH["erange"]: _engine_dashes(engines),
             _PH["xtitle"]: "Interactivity: output tokens/s per user (1000 / TPOT p50)",
             _PH["ytitle"]: "Output tokens/s per GPU" + (" (log scale)" if ylog else "")}
-    spec = _spec("frontier", {_ROWS: rows, _FRONT: front}, subs)
-    if ylog:
-        _set_log(spec, "y")
-    spec["height"] = 360
-    return spec
+    return {"gbTemplate": _template("frontier", ylog), "gbSubs": subs, "gbRows": {_ROWS: rows, _FRONT: front},
+            "transform": [valid("interactivity"), valid("per_gpu")], "height": 360,
+            "usermeta": csv_meta("frontier", ["series", "concurrency", "interactivity", "per_gpu", "front", "flags",
+                                              "notes"])}

@@ -14,9 +14,11 @@ from collector.data import store
 from collector.data.records import Run
 from site_src import model_info as mi
 from site_src.dataset import run_date
+from site_src.prices import UNPRICED, PriceBook, Priced
 
 OUTPUT = "output_throughput_tok_per_s"
-ENGINE_NAMES = {"vllm": "vLLM", "sglang": "SGLang", "tgi": "TGI"}
+ENGINE_NAMES = mi.ENGINE_NAMES
+engine_name = mi.engine_name
 ENGINE_ORDER = ("vllm", "sglang", "tgi")
 
 # Tableau's paired hues: a GPU setup keeps one hue, its engines take the dark and the light tone, so the two engines
@@ -26,10 +28,6 @@ PAIRS = (
     ("#499894", "#86bcb6"), ("#e15759", "#ff9d9a"), ("#79706e", "#bab0ac"), ("#d37295", "#fabfd2"),
     ("#b07aa1", "#d4a6c8"), ("#9d7660", "#d7b5a6"),
 )
-
-
-def engine_name(engine: str | None) -> str:
-    return ENGINE_NAMES.get((engine or "").lower(), engine or "engine not recorded")
 
 
 @dataclass(frozen=True)
@@ -75,10 +73,12 @@ class ServingSeries:
     points: list[Point]  # by concurrency
     earlier: list[Run] = field(default_factory=list)
     colour: str = "#888888"
+    priced: Priced = UNPRICED  # from prices.csv, for the run that speaks for the series
+    version: str = ""  # the engine version, in the label when the setup ran several versions of its engine
 
     @property
     def label(self) -> str:
-        return f"{self.setup} · {engine_name(self.engine)}"
+        return f"{self.setup} · {engine_name(self.engine)}" + (f" {self.version}" if self.version else "")
 
     @property
     def engine_label(self) -> str:
@@ -86,7 +86,8 @@ class ServingSeries:
 
     @property
     def price(self) -> float | None:
-        return next((p.run.price_usd_per_hr for p in self.points if p.run.price_usd_per_hr is not None), None)
+        """$ per instance-hour from prices.csv at the series' date (None: unknown)."""
+        return self.priced.usd_per_hr
 
     @property
     def run(self) -> Run:
@@ -134,10 +135,11 @@ class ServingData:
         return [r for m in self.models for r in m.runs]
 
 
-def load(ds: store.Dataset | None) -> ServingData:
-    """The serving view of a loaded data/ folder (``SiteData.store``)."""
+def load(ds: store.Dataset | None, prices: PriceBook | None = None) -> ServingData:
+    """The serving view of a loaded data/ folder (``SiteData.store``), priced from prices.csv."""
     if ds is None:
         return ServingData([], {})
+    prices = prices or PriceBook(ds.prices)
     runs = [r for r in ds.runs if r.benchmark_kind == "serving"]
     ids = {r.run_id for r in runs}
     values: dict[str, dict[tuple[str, str], float | None]] = {}
@@ -157,6 +159,7 @@ def load(ds: store.Dataset | None) -> ServingData:
     for m in models:
         for s in m.series:
             s.colour = colours[s.label]
+            s.priced = prices.price(s.run)
     return ServingData(models, colours, values)
 
 
@@ -165,7 +168,7 @@ def _model(model_id: str, runs: list[Run], values: dict) -> ServingModel:
     groups: dict[tuple, list[Run]] = {}
     for run in runs:
         groups.setdefault((run.gpu, run.gpu_count, run.quantize or "", run.engine), []).append(run)
-    series = [_series(key, group, values) for key, group in groups.items()]
+    series = [s for key, group in groups.items() for s in _by_version(key, group, values)]
     series.sort(key=_series_order)
     name = mi.display_name(model_id or None)
     return ServingModel(model_id, sorted({str(r.model_id or "") for r in runs}), mi.slug(name), name, series, runs)
@@ -189,27 +192,44 @@ def _series(key: tuple, runs: list[Run], values: dict) -> ServingSeries:
     return ServingSeries(setup, str(engine), str(gpu), int(count), points, earlier)
 
 
+def _by_version(key: tuple, runs: list[Run], values: dict) -> list[ServingSeries]:
+    """A setup is GPU model and count, precision, engine and engine version: one series per recorded version (runs
+    that recorded none, such as a start that failed before the server answered, join the newest version's)."""
+    versions = list(dict.fromkeys(r.engine_version for r in runs if r.engine_version))  # newest first
+    if len(versions) <= 1:
+        return [_series(key, runs, values)]
+    by_version: dict[str, list[Run]] = {}
+    for run in runs:
+        by_version.setdefault(run.engine_version or versions[0], []).append(run)
+    out = []
+    for version, group in by_version.items():
+        s = _series(key, group, values)
+        s.version = version
+        out.append(s)
+    return out
+
+
 def _engine_rank(engine: str) -> tuple:
     e = engine.lower()
     return (ENGINE_ORDER.index(e) if e in ENGINE_ORDER else len(ENGINE_ORDER), e)
 
 
 def _series_order(s: ServingSeries) -> tuple:
-    return (s.gpu.lower(), s.gpu_count, s.setup, _engine_rank(s.engine))
+    return (s.gpu.lower(), s.gpu_count, s.setup, _engine_rank(s.engine), s.version)
 
 
 def _colours(series: list[ServingSeries]) -> dict[str, str]:
     """One hue per GPU setup (site-wide, in setup order), one tone per engine within it."""
     setups = sorted({(s.gpu.lower(), s.gpu_count, s.setup) for s in series})
     hue = {setup: i for i, (_, _, setup) in enumerate(setups)}
-    engines_of: dict[str, list[str]] = {}
+    engines_of: dict[str, list[tuple[str, str]]] = {}
     for s in sorted(series, key=_series_order):
         engines = engines_of.setdefault(s.setup, [])
-        if s.engine not in engines:
-            engines.append(s.engine)
+        if (s.engine, s.version) not in engines:
+            engines.append((s.engine, s.version))
     out: dict[str, str] = {}
     for s in sorted(series, key=_series_order):
-        i, tone = hue[s.setup], engines_of[s.setup].index(s.engine)
+        i, tone = hue[s.setup], engines_of[s.setup].index((s.engine, s.version))
         if i < len(PAIRS) and tone < 2:
             out[s.label] = PAIRS[i][tone]
         else:  # beyond the pairs: hues spread by the golden angle, tones by lightness

@@ -8,17 +8,21 @@ in ``site_src.serving_rows``, chart specs in ``site_src.serving_charts`` and ``s
 
 from __future__ import annotations
 
+from markupsafe import Markup
+
+from site_src import run_pages
 from site_src import serving_analysis as sa
 from site_src import serving_charts as sc
+from site_src import serving_points as points
 from site_src import serving_rows as rows
 from site_src.render import Page, Renderer, num, usd
 from site_src.serving_data import OUTPUT, ServingData, ServingModel
 from site_src.serving_target import target_chart
 
 INDEX_PATH = "serving/index.md"
-LATENCY_CHARTS = (  # (metric, stat, title)
-    ("ttft_ms", "median", "TTFT p50"), ("ttft_ms", "p99", "TTFT p99"),
-    ("tpot_ms", "median", "TPOT p50"), ("tpot_ms", "p99", "TPOT p99"),
+LATENCY_CHARTS = (  # (column of the points table, stat, title)
+    ("ttft", "median", "TTFT p50"), ("ttft_p99", "p99", "TTFT p99"),
+    ("tpot", "median", "TPOT p50"), ("tpot_p99", "p99", "TPOT p99"),
 )
 
 
@@ -30,7 +34,7 @@ def build(data: ServingData, *, empty: bool = False) -> list[Page]:
     """The overview and every model's report; nothing when data/ holds no serving runs."""
     if not data.models:
         return []
-    return [overview(data, empty=empty)] + [report(data, m, empty=empty) for m in data.models]
+    return [overview(data, empty=empty)] + [p for m in data.models for p in report(data, m, empty=empty)]
 
 
 # ---------------------------------------------------------------- overview and home
@@ -85,7 +89,20 @@ def overview(data: ServingData, *, empty: bool = False) -> Page:
 # ---------------------------------------------------------------- one model
 
 
-def report(data: ServingData, model: ServingModel, *, empty: bool = False) -> Page:
+def runs_path(model: ServingModel) -> str:
+    return f"serving/{model.slug}/runs.md"
+
+
+def report(data: ServingData, model: ServingModel, *, empty: bool = False) -> list[Page]:
+    """The model's serving report, and its page of every run."""
+    runs = Renderer(Page(runs_path(model), f"{model.name}: every serving run"), empty=empty).render(
+        "serving_runs.md.j2", model=model, report=Markup(f"../{model.slug}.md"),  # a slug: safe
+        runs=run_pages.list_rows(model.runs, {run.run_id: s.label for s in model.series
+                                              for run in [p.run for p in s.points] + s.earlier}))
+    return [_report(data, model, empty), runs]
+
+
+def _report(data: ServingData, model: ServingModel, empty: bool) -> Page:
     r = Renderer(Page(serving_path(model), model.name), empty=empty)
     top = model.top_concurrency()
     ctx = {
@@ -94,8 +111,8 @@ def report(data: ServingData, model: ServingModel, *, empty: bool = False) -> Pa
         "workload": rows.workload_summary(model), "summary": rows.summary(model, top),
         "sources": rows.sources(model), "points": rows.points(model), "failed": rows.failed(model),
         "pairs": rows.engine_pairs(model), "spread": sa.version_spread(model),
-        "front": rows.front_rows(model), "target": rows.target(model),
-        "charts": {} if empty else charts(data, model),
+        "front": rows.front_rows(model), "target": rows.target(model, points.gpu_keys(model)),
+        "charts": {} if empty else charts(data, model), "runs_page": Markup(f"{model.slug}/runs.md"),
     }
     return r.render("serving.md.j2", **ctx)
 
@@ -107,26 +124,26 @@ def charts(data: ServingData, model: ServingModel) -> dict:
     engines = sorted({s.engine_label for s in model.series})
     flagged = " Hollow diamonds mark runs with validity flags (the tooltip names them); failed runs are not drawn."
 
-    def by_load(metric: str, stat: str, title: str, unit: str, value_of, caption: str, fmt: str = ",.1f"):
-        pts = rows.chart_points(model, value_of or (lambda s, p: p.value(metric, stat)))
-        spec = sc.by_load_chart(pts, title=title, unit=unit, colours=colours, engines=engines, fmt=fmt)
+    table = points.chart_points(model)  # the one dataset of the page's charts
+
+    def by_load(column: str, title: str, unit: str, caption: str, fmt: str = ",.1f"):
+        spec = sc.by_load_chart(table, column, title=title, unit=unit, colours=colours, engines=engines, fmt=fmt)
         return spec, caption + flagged
 
-    latency = [by_load(m, st, title, "ms", None,
-                       f"{title} in ms against max concurrency, per GPU setup and engine: "
-                       f"{rows.STAT_WORDS[st]} over the requests of each run. Lower is better.")
-               for m, st, title in LATENCY_CHARTS]
+    latency = [by_load(col, title, "ms", f"{title} in ms against max concurrency, per GPU setup and engine: "
+                                         f"{rows.STAT_WORDS[st]} over the requests of each run. Lower is better.")
+               for col, st, title in LATENCY_CHARTS]
     throughput = [
-        by_load(OUTPUT, "value", "Output throughput", "tokens/s", None,
+        by_load("tok_s", "Output throughput", "tokens/s",
                 "Output tokens per second of the whole instance (total output tokens / benchmark duration) against "
                 "max concurrency. Higher is better."),
-        by_load("", "", "$ per million output tokens", "$", sa.cost_per_million,
-                "Cost per million output tokens against max concurrency: instance price / (output tokens/s x 3600 / "
-                "1,000,000). Lower is better; setups without a price are not drawn.", fmt="$,.2f"),
+        by_load("usd_per_m", "$ per million output tokens", "$",
+                "Cost per million output tokens against max concurrency: instance price (prices.csv, at the run's "
+                "date) / (output tokens/s x 3600 / 1,000,000). Lower is better; setups without a price are not "
+                "drawn.", fmt="$,.2f"),
     ]
-    front_rows, front = rows.frontier(model)
-    frontier = sc.frontier_chart(front_rows, front, colours=colours, engines=engines)
-    target = rows.target(model)
+    frontier = sc.frontier_chart(table, points.front_line(model), colours=colours, engines=engines)
+    target = rows.target(model, points.gpu_keys(model))
     return {
         "frontier": (frontier, "Output tokens/s per GPU (instance throughput / GPUs) against tokens/s each user sees "
                                "(1000 / median TPOT), one point per max concurrency (labelled c1, c8, ...), joined "
@@ -134,6 +151,6 @@ def charts(data: ServingData, model: ServingModel) -> dict:
                                "user; the wide grey band is the Pareto front, through the points no other point beats "
                                "on both." + flagged),
         "latency": latency, "throughput": throughput,
-        "target": target_chart(target["chart_rows"], series=labels, colours=colours, gpus=target["sliders"],
+        "target": target_chart(table, series=labels, colours=colours, gpus=target["sliders"],
                                ttft=sa.DEFAULT_TTFT_MS, tpot=sa.DEFAULT_TPOT_MS),
     }

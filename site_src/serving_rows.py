@@ -11,6 +11,7 @@ from collections import Counter
 
 from collector.data.records import Run
 from site_src import serving_analysis as sa
+from site_src.prices import price_sources, priced_view
 from site_src.render import num, usd
 from site_src.serving_data import OUTPUT, Point, ServingModel, ServingSeries
 
@@ -105,13 +106,11 @@ def sources(model: ServingModel) -> dict:
             "label": s.label, "colour": s.colour, "engine": sa.engine_text(s), "tool": sa.tool_text(s),
             "model_ids": sorted({str(p.run.model_id or "n/a") for p in s.points}),
             "measured": sorted({str(p.run.measured_at)[:16].replace("T", " ") for p in s.points if p.run.measured_at}),
-            "urls": urls, "price": usd(s.price), "price_date": run.price_date, "price_source": run.price_source,
-            "source": run.source,
+            "urls": urls, "price": priced_view(s.priced, s.gpu_count), "source": run.source,
         })
-    prices = Counter((str(s.run.price_source or "not recorded"), str(s.run.price_date or "n/a"))
-                     for s in model.series if s.price is not None)
     return {"series": series, "repos": repositories(model.runs),
-            "prices": [{"source": src, "date": date, "n": n} for (src, date), n in sorted(prices.items())]}
+            "prices": price_sources([(s.label, s.priced) for s in model.series]),
+            "today": price_sources([(s.label, s.priced) for s in model.series], "today")}
 
 
 def model_ids(model: ServingModel) -> list[dict]:
@@ -173,32 +172,7 @@ def failed(model: ServingModel) -> list[dict]:
     return out
 
 
-def chart_points(model: ServingModel, value_of) -> list[dict]:
-    """Rows for a by-load chart: one per point with numbers; value_of(series, point) gives the value."""
-    out = []
-    for s in model.series:
-        for p in s.ok_points:
-            out.append({"series": s.label, "engine": s.engine_label, "concurrency": p.concurrency,
-                        "value": value_of(s, p), "validity": "flagged" if p.flags else "no flags",
-                        "flags": flags_text(p.run), "notes": p.run.validity_notes or ""})
-    return out
-
-
 # ---------------------------------------------------------------- Pareto front
-
-
-def frontier(model: ServingModel) -> tuple[list[dict], list[dict]]:
-    """Chart rows (every point with a TPOT and a throughput) and the Pareto front's points."""
-    candidates = sa.frontier_candidates(model)
-    front = sa.pareto_front(candidates)
-    on_front = {id(f.point) for f in front}
-    rows = [{"series": f.series.label, "engine": f.series.engine_label, "concurrency": f.point.concurrency,
-             "label": f"c{f.point.concurrency}", "interactivity": round(f.interactivity, 6),
-             "per_gpu": round(f.per_gpu, 6), "tpot": f.point.value("tpot_ms", "median"),
-             "tok_s": f.point.value(OUTPUT), "front": "yes" if id(f.point) in on_front else "no",
-             "validity": "flagged" if f.point.flags else "no flags", "flags": flags_text(f.point.run),
-             "notes": f.point.run.validity_notes or ""} for f in candidates]
-    return rows, [{"interactivity": round(f.interactivity, 6), "per_gpu": round(f.per_gpu, 6)} for f in front]
 
 
 def front_rows(model: ServingModel) -> list[dict]:
@@ -233,22 +207,17 @@ def engine_pairs(model: ServingModel) -> list[dict]:
 # ---------------------------------------------------------------- cost at a latency target
 
 
-def target(model: ServingModel) -> dict:
-    """The static table at the default limits and prices, and the rows and price sliders of the chart."""
-    setups = list(dict.fromkeys(s.setup for s in model.series))
+def target(model: ServingModel, setups: list[str]) -> dict:
+    """The static table at the default limits and prices, and the price sliders of the chart (one per GPU setup,
+    in ``setups`` order, starting at the $/GPU-hour prices.csv gives the setup)."""
     sliders = []
     for setup in setups:
         priced = [s for s in model.series if s.setup == setup and s.price is not None]
         sliders.append((setup, priced[0].price / priced[0].gpu_count if priced else None))
-    chart_rows, table = [], []
+    table = []
     for s in model.series:
         for p in s.ok_points:
             ttft, tpot = p.value("ttft_ms", "median"), p.value("tpot_ms", "median")
-            chart_rows.append({"series": s.label, "gpu_key": setups.index(s.setup), "gpu_count": s.gpu_count,
-                               "concurrency": p.concurrency, "level": f"c{p.concurrency}", "ttft": ttft, "tpot": tpot,
-                               "tok_s": p.value(OUTPUT), "validity": "flagged" if p.flags else "no flags",
-                               "flagged": bool(p.flags), "flags": flags_text(p.run),
-                               "notes": p.run.validity_notes or ""})
             ok = sa.meets(p, sa.DEFAULT_TTFT_MS, sa.DEFAULT_TPOT_MS)
             table.append({"label": s.label, "colour": s.colour, "level": p.concurrency, "ttft": num(ttft, 1),
                           "tpot": num(tpot, 1), "tok_s": num(p.value(OUTPUT), 1), "price": usd(s.price),
@@ -256,7 +225,7 @@ def target(model: ServingModel) -> dict:
                           "validity": validity(p.run)})
     hits = sa.cheapest_meeting(model)
     best = hits[0] if hits else None
-    return {"chart_rows": chart_rows, "table": table, "sliders": sliders,
+    return {"table": table, "sliders": sliders,
             "prices": [{"setup": st, "per_gpu": usd(p, 3)} for st, p in sliders],
             "best": best and {"label": best.series.label, "level": best.point.concurrency, "cost": usd(best.cost),
                               "ttft": num(best.point.value("ttft_ms", "median"), 1),

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import altair as alt
 
-from site_src.charts import clean_value
+from site_src.charts import LOG_TICKS, log_scale
 
 TTFT, TPOT, SKIP_FLAGGED = "ttft_limit", "tpot_limit", "skip_flagged"
 BEST_COLOUR = "#2ea043"
+WIDE_ONLY = "gb_wide_only"  # a layer the page's script leaves out on narrow screens (the table holds the same)
+HEADLINE = "gb_headline"  # text the page's script moves over the axis labels on narrow screens, for its width
+_VALIDATED: set[int] = set()  # numbers of price sliders whose spec was checked against the schema in this process
 # A point no limit lets through sorts after every real cost (Vega sorts nulls unpredictably across versions).
 _NEVER = 1e300
 
@@ -70,9 +73,9 @@ def _transforms(chart: alt.Chart, n_gpus: int) -> alt.Chart:
 
 
 def _layers(series: list[str], colours: tuple[list, list]) -> list:
-    x = alt.X("cost:Q", title="$ per million output tokens (log scale)", scale=alt.Scale(type="log"),
-              axis=alt.Axis(format="$,.2f", tickCount=6, labelOverlap=True))
-    y = alt.Y("series:N", title=None, scale=alt.Scale(domain=series), axis=alt.Axis(labelLimit=240))
+    x = alt.X("cost:Q", title="$ per million output tokens (log scale)", scale=log_scale(),
+              axis=alt.Axis(format="$,.2f", tickCount=LOG_TICKS, labelOverlap=True))
+    y = alt.Y("series:N", title=None, scale=alt.Scale(domain=series))  # label width: the page's script, by width
     scale = alt.Scale(domain=colours[0], range=colours[1])
     colour = alt.Color("series:N", scale=scale, legend=None)
     tips = [alt.Tooltip("series:N", title="Setup · engine"), alt.Tooltip("concurrency:Q", title="Max concurrency"),
@@ -97,21 +100,23 @@ def _layers(series: list[str], colours: tuple[list, list]) -> list:
         x=alt.value("width"), y=y, text="series_verdict:N").transform_filter("datum.series_rank === 1") \
         .transform_calculate(series_verdict="datum.met_cost != null ? format(datum.met_cost, '$,.2f') + "
                                             "' at concurrency ' + datum.concurrency : (datum.hourly > 0 ? "
-                                            "'no load level meets the limits' : 'no price')")
-    headline = alt.Chart().mark_text(align="left", baseline="bottom", fontSize=12.5, fontWeight="bold").encode(
-        x=alt.value(0), y=alt.value(-10), text="headline:N").transform_filter("datum.overall_rank === 1") \
-        .transform_calculate(headline="datum.met_cost != null ? 'Cheapest within the limits: ' + datum.series + "
-                                      "' at c' + datum.concurrency + ', ' + format(datum.met_cost, '$,.2f') + "
-                                      "' per M output tokens' : 'No setup meets these limits'")
+                                            "'no load level meets the limits' : 'no price')") \
+        .properties(name=WIDE_ONLY)
+    # Three lines, so that it fits a phone's width: what, which setup and load, the cost.
+    headline = alt.Chart().mark_text(align="left", baseline="bottom", fontSize=12.5, fontWeight="bold",
+                                     lineBreak="\n", lineHeight=16).encode(
+        x=alt.value(0), y=alt.value(-42), text="headline:N").transform_filter("datum.overall_rank === 1") \
+        .transform_calculate(headline="datum.met_cost != null ? 'Cheapest within the limits:\\n' + datum.series + "
+                                      "'\\nat c' + datum.concurrency + ', ' + format(datum.met_cost, '$,.2f') + "
+                                      "' per M output tokens' : 'No setup meets these limits'") \
+        .properties(name=HEADLINE)
     return [points, levels, ring, verdict, headline]
 
 
 def target_chart(rows: list[dict], *, series: list[str], colours: tuple[list, list],
                  gpus: list[tuple[str, float | None]], ttft: float, tpot: float) -> dict:
-    """rows: series, gpu_key (index into gpus), gpu_count, concurrency, level, ttft, tpot, tok_s, validity, flagged,
-    flags, notes. gpus: (GPU model, $/GPU-hour from data/ or None)."""
-    rows = [{**r, "ttft": clean_value(r["ttft"]), "tpot": clean_value(r["tpot"]), "tok_s": clean_value(r["tok_s"])}
-            for r in rows]
+    """rows: the report's points (series, gpu_key: index into gpus, gpu_count, concurrency, level, ttft, tpot,
+    tok_s, validity, flagged, flags, notes). gpus: (GPU model, $/GPU-hour from prices.csv or None)."""
     ttft_max = max([5000.0, 2 * ttft] + [2 * (r["ttft"] or 0) for r in rows])
     tpot_max = max([200.0, 2 * tpot] + [2 * (r["tpot"] or 0) for r in rows])
     chart = alt.layer(*_layers(series, colours), data=alt.Data(name="rows"))
@@ -119,9 +124,11 @@ def target_chart(rows: list[dict], *, series: list[str], colours: tuple[list, li
                                                                 gpus))
     # Room above for the headline; the verdicts right of the plot count in its bounds, so autosize makes room.
     chart = chart.properties(width="container", height=44 * len(series) + 30,
-                             padding={"top": 30, "right": 5, "left": 5, "bottom": 5})
-    spec = chart.to_dict(validate=True)
+                             padding={"top": 62, "right": 5, "left": 5, "bottom": 5})
+    spec = chart.to_dict(validate=len(gpus) not in _VALIDATED)  # one check per shape: validating is slow
+    _VALIDATED.add(len(gpus))
     spec.pop("config", None)
-    spec["datasets"] = {"rows": rows}
-    spec["usermeta"] = {"gpubench": "target"}
+    spec["gbRows"] = {"rows": rows}
+    spec["usermeta"] = {"gpubench": "target", "csv": {"filter": {}, "columns": [
+        "series", "concurrency", "ttft", "tpot", "tok_s", "gpu_count", "flags", "notes"]}}
     return spec

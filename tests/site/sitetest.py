@@ -24,12 +24,19 @@ OUTPUT = REPO / "test-output" / "site"
 DATA_FILES = ("SCHEMA_VERSION", "runs.csv", "results.csv", "prices.csv", "gpu_specs.csv")
 
 
-def copy_data(target: Path) -> Path:
-    """The bundled data/ (its CSV files, without raw/) copied to a folder the test may change."""
+def copy_data(target: Path, *, raw: bool = False) -> Path:
+    """The bundled data/ (its CSV files; with ``raw`` its raw/ folder too) copied to a folder the test may change."""
     target.mkdir(parents=True, exist_ok=True)
     for name in DATA_FILES:
         shutil.copy2(DATA / name, target / name)
+    if raw:
+        shutil.copytree(DATA / "raw", target / "raw")
     return target
+
+
+def add_csv_rows(path: Path, rows: list[dict]) -> None:
+    """Append rows (dicts; missing columns empty) to a CSV file of data/."""
+    edit_csv(path, lambda existing: existing.extend({k: "" for k in existing[0]} | r for r in rows))
 
 
 def free_port() -> int:
@@ -118,20 +125,28 @@ def table_with(page_html: str, header: str) -> list[list[str]]:
 
 
 def chart_specs(page_html: str) -> list[dict]:
-    """The Vega-Lite specs of the page's chart containers, from their data-spec attributes."""
+    """The Vega-Lite specs of the page's charts as the browser gets them: each chart's data-spec with the page's
+    shared templates and datasets (.gb-page-data) put together (site_src.chart_data.resolve, as charts.js does)."""
+    from site_src.chart_data import resolve
 
     class P(html.parser.HTMLParser):
-        specs: list[dict] = []
+        def __init__(self):
+            super().__init__()
+            self.own: list[dict] = []
+            self.templates: dict = {}
+            self.datasets: dict = {}
 
         def handle_starttag(self, tag, attrs):
             a = dict(attrs)
             if "data-spec" in a:
-                self.specs.append(json.loads(a["data-spec"]))
+                self.own.append(json.loads(a["data-spec"]))
+            if "data-templates" in a:
+                self.templates = json.loads(a["data-templates"])
+                self.datasets = json.loads(a["data-datasets"])
 
     p = P()
-    p.specs = []
     p.feed(page_html)
-    return p.specs
+    return [resolve(own, p.templates, p.datasets) for own in p.own]
 
 
 @contextlib.contextmanager
@@ -209,11 +224,14 @@ def wait_for_charts(page, scheme: str = "default", timeout: float = 60_000, coun
            }))""", MARKS)
 
 
-def site_pages(site: Path) -> list[str]:
-    """Every page of a built site, as a path relative to its root ('' for home, 'reports/x/' ...)."""
+def site_pages(site: Path, *, runs: bool = False) -> list[str]:
+    """Every page of a built site, as a path relative to its root ('' for home, 'reports/x/' ...); the run pages
+    (runs/<id>/) only with ``runs``."""
     out = []
     for f in sorted(site.rglob("index.html")):
         rel = f.parent.relative_to(site).as_posix()
+        if rel.startswith("runs/") and not runs:
+            continue
         out.append("" if rel == "." else rel + "/")
     return out
 

@@ -38,10 +38,14 @@ def test_every_page_renders_offline(served, browser):
     watch = Watch(page)
     total = 0
     pages = site_pages(site)
-    # home, 2 static-batch reports, efficiency, methodology, data; the serving overview and 4 serving reports
-    assert len(pages) == 11
-    assert len([p for p in pages if p.startswith("serving/")]) == 5
-    for rel in pages:
+    # home, 2 static-batch reports and their pages of every run, efficiency, methodology, data; the serving
+    # overview and 4 serving reports with theirs
+    assert len(pages) == 17
+    assert len([p for p in pages if p.startswith("serving/")]) == 9
+    # and a page per run: runs.csv holds 61 (10 transcribed static-batch runs, 51 serving runs)
+    runs = [p for p in site_pages(site, runs=True) if p.startswith("runs/")]
+    assert len(runs) == 61
+    for rel in pages + runs[:2]:
         page.goto(url + rel, wait_until="load")
         charts = wait_for_charts(page)
         _check_charts(charts, rel or "home")
@@ -130,8 +134,11 @@ def _per_million(price: float, tok_s: float) -> str:
 
 
 def _expect_headline(page, text: str) -> None:
+    """The chart's headline (drawn on three lines: each line a tspan) reads `text`."""
     page.wait_for_function(
-        """(want) => [...document.querySelectorAll('.gb-chart svg text')].some(t => t.textContent === want)""",
+        """(want) => [...document.querySelectorAll('.gb-chart svg text')].some(t => {
+              const lines = [...t.querySelectorAll('tspan')].map(s => s.textContent);
+              return (lines.length ? lines.join(' ') : t.textContent) === want; })""",
         arg=text, timeout=10_000)
 
 

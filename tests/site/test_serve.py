@@ -1,7 +1,8 @@
-"""`serve` (mkdocs serve) rebuilds the site when data/ changes."""
+"""`serve` (mkdocs serve) rebuilds the site when data/ changes, and a busy port is one line, not a traceback."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import time
@@ -44,3 +45,22 @@ def test_serve_rebuilds_when_data_changes(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line(tmp_path):
+    """`gpubench serve` on a port another program listens on: exit status 1, one line naming the port and a free
+    one to use instead, no traceback."""
+    data = copy_data(tmp_path / "data")
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "collector.cli", "serve", "--data", str(data), "--dev-addr",
+                               f"127.0.0.1:{port}"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    errors = proc.stderr.strip().splitlines()
+    assert len(errors) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert errors[0].startswith(f"gpubench: error: port {port} on 127.0.0.1 is in use")
+    suggested = int(errors[0].rsplit("--dev-addr 127.0.0.1:", 1)[1])
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", suggested))  # the port it suggests is free

@@ -75,7 +75,10 @@ def test_sources_are_named_and_linked(bundled_site):
     assert ('href="https://github.com/Massed-Compute/gpu-benchmark/tree/2889e80/results/raw/llama-3-3-70b-instruct/'
             'gpu_2x_h100/20260716T150819Z"') in page
     text = page_text(page)
-    assert "Prices: Massed Compute gpu_inventory_list API, 2026-07-16" in text
+    # prices.csv: 2x H100 5.46, 2x RTX PRO 6000 Blackwell 4.38 $/h on 2026-07-16, source the provider's API
+    assert ("Priced at the snapshot of 2026-07-16 (snapshot at the run's date), source Massed Compute "
+            "gpu_inventory_list API: 2x H100 · vLLM $5.46/h, 2x H100 · SGLang $5.46/h, 2x RTX PRO 6000 Blackwell · "
+            "vLLM $4.38/h, 2x RTX PRO 6000 Blackwell · SGLang $4.38/h.") in text
     t = table_with(page, "Engine and benchmark client")
     rows = {r[0]: r for r in t[1:]}
     assert rows["2x H100 · SGLang"][1] == "SGLang 0.5.14 measured with sglang.bench_serving"
@@ -187,15 +190,21 @@ def test_pareto_front(bundled_site):
 def test_charts_hold_the_table_values_and_mark_validity(bundled_site):
     specs = chart_specs(read(bundled_site, LLAMA33))
     throughput = next(s for s in specs if s.get("title", {}).get("text") == "Output throughput")
+    # one table of points for every chart of the page; each chart picks its column
+    assert throughput["transform"][0] == {"calculate": 'datum["tok_s"]', "as": "value"}
     rows = {(r["series"], r["concurrency"]): r for r in throughput["datasets"]["rows"]}
-    assert rows[("2x H100 · vLLM", 32)]["value"] == round(H100_VLLM_C32["tok_s"], 6)
+    assert rows[("2x H100 · vLLM", 32)]["tok_s"] == round(H100_VLLM_C32["tok_s"], 6)
     assert rows[("2x H100 · vLLM", 32)]["validity"] == "flagged"
     assert "19229 of 20480" in rows[("2x H100 · vLLM", 32)]["notes"]
     assert rows[("2x H100 · SGLang", 32)]["validity"] == "no flags"
     assert len(rows) == 12  # 4 series x 3 load levels; the failed runs are not drawn
     ttft99 = next(s for s in specs if s.get("title", {}).get("text") == "TTFT p99")
-    assert {(r["series"], r["concurrency"]): r["value"] for r in ttft99["datasets"]["rows"]}[
+    assert ttft99["transform"][0] == {"calculate": 'datum["ttft_p99"]', "as": "value"}
+    assert {(r["series"], r["concurrency"]): r["ttft_p99"] for r in ttft99["datasets"]["rows"]}[
         ("2x H100 · vLLM", 32)] == round(H100_VLLM_C32["ttft_p99"], 6)
+    assert ttft99["datasets"]["rows"] == throughput["datasets"]["rows"]  # shared, not a copy per chart
+    page = read(bundled_site, LLAMA33)
+    assert page.count("data-datasets='") == 1
     tooltip = [t["title"] for t in throughput["encoding"]["tooltip"]]
     assert tooltip == ["Setup · engine", "Max concurrency", "Output throughput (tokens/s)", "Validity flags",
                        "Validity notes"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collector.data.records import new_run
 from site_src import model_info as mi
 from site_src import serving_analysis as sa
+from site_src.prices import PriceBook
 from site_src.serving_data import Point, ServingSeries
 
 BASE = {"source": "imported", "gpu": "H100", "gpu_count": 2, "benchmark_kind": "serving", "model_id": "m/x",
@@ -21,7 +22,10 @@ def point(i: int, engine: str, level: int, *, tok_s=None, tpot=None, ttft=None, 
 
 
 def series(engine: str, *points: Point) -> ServingSeries:
-    return ServingSeries("2x H100", engine, "H100", 2, list(points))
+    """A series priced as the site prices it: here no prices.csv snapshot, so the price recorded with the run."""
+    s = ServingSeries("2x H100", engine, "H100", 2, list(points))
+    s.priced = PriceBook([]).price(s.run)
+    return s
 
 
 def test_pareto_front_keeps_the_points_nothing_beats():
@@ -41,8 +45,7 @@ def test_latency_target_and_unknown_values():
     assert sa.meets(point(2, "vllm", 8, tok_s=360, tpot=40), 1000, 50) is None  # TTFT unknown: not "meets"
     s = series("vllm", p)
     assert sa.cost_per_million(s, p) == 4.0 / (360 * 3600 / 1e6)
-    unpriced = ServingSeries("2x H100", "vllm", "H100", 2,
-                             [point(3, "vllm", 8, tok_s=360, tpot=40, ttft=900, price_usd_per_hr=None)])
+    unpriced = series("vllm", point(3, "vllm", 8, tok_s=360, tpot=40, ttft=900, price_usd_per_hr=None))
     assert sa.cost_per_million(unpriced, unpriced.points[0]) is None  # unknown price: never $0
 
 

@@ -72,7 +72,7 @@ def test_html_holds_the_label_as_escaped_text(hostile_site):
 
 def test_serving_pages_hold_the_text_as_text(hostile_site):
     site, _ = hostile_site
-    pages = [p for p in site_pages(site) if p.startswith("serving/svg-onload-alert-8")]
+    pages = [p for p in site_pages(site) if p.startswith("serving/svg-onload-alert-8") and not p.endswith("/runs/")]
     assert len(pages) == 1
     report = page_text((site / pages[0] / "index.html").read_text(encoding="utf-8"))
     assert SERVING_MODEL in report
@@ -86,7 +86,7 @@ def test_serving_pages_hold_the_text_as_text(hostile_site):
 
 def test_model_id_is_text_in_nav_title_and_commands(hostile_site):
     site, _ = hostile_site
-    slug_pages = [p for p in site_pages(site) if p.startswith("reports/b-onmouseover")]
+    slug_pages = [p for p in site_pages(site) if p.startswith("reports/b-onmouseover") and not p.endswith("/runs/")]
     assert len(slug_pages) == 1
     html = (site / slug_pages[0] / "index.html").read_text(encoding="utf-8")
     text = page_text(html)
@@ -101,7 +101,10 @@ def test_browser_shows_text_and_runs_nothing(hostile_site, browser):
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         watch = Watch(page)
-        for rel in site_pages(site):
+        hostile_runs = [p for p in site_pages(site, runs=True) if p.startswith("runs/")
+                        and "&lt;img src=" in (site / p / "index.html").read_text(encoding="utf-8")]
+        assert len(hostile_runs) >= 2  # the A30 run (static) and the L40S runs (serving) carry the label
+        for rel in site_pages(site) + hostile_runs[:3]:
             page.goto(url + rel, wait_until="load")
             charts = wait_for_charts(page)
             assert all(c["state"] == "default" and c["marks"] > 0 for c in charts), rel
@@ -112,7 +115,8 @@ def test_browser_shows_text_and_runs_nothing(hostile_site, browser):
             body = page.inner_text("body")
             if rel in ("", "reports/llama-3-1-70b-instruct/", "efficiency/"):
                 assert LABEL in body, rel
-            page.hover("nav.md-nav")  # the nav's titles, hovered: no onmouseover anywhere
+            if page.locator("nav.md-nav").count():  # (a run's page has no site navigation)
+                page.hover("nav.md-nav")  # the nav's titles, hovered: no onmouseover anywhere
         # The setup's own charts: its tooltip shows the label as text.
         page.goto(url + "reports/llama-3-1-70b-instruct/", wait_until="load")
         wait_for_charts(page)
@@ -124,7 +128,7 @@ def test_browser_shows_text_and_runs_nothing(hostile_site, browser):
         assert LABEL in tip.inner_text()
         assert tip.locator("img").count() == 0
         # A serving report: the price slider's label and a tooltip show the GPU label as text.
-        rel = next(p for p in site_pages(site) if p.startswith("serving/svg-onload-alert-8"))
+        rel = next(p for p in site_pages(site) if p.startswith("serving/svg-onload-alert-8") and "/runs/" not in p)
         page.goto(url + rel, wait_until="load")
         wait_for_charts(page)
         names = page.locator(".vega-bind-name").all_inner_texts()
