@@ -267,8 +267,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from site_src.serve import serve
+    from site_src.serve import check_port, serve
 
+    check_port(args.dev_addr)  # a busy port is said in one line before anything claims to be serving
     print(f"serving the site from {args.data} at http://{args.dev_addr}/ (Ctrl-C stops; editing data/ rebuilds)")
     serve(data_dir=args.data, dev_addr=args.dev_addr, open_in_browser=args.open)
     return 0

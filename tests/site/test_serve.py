@@ -61,6 +61,7 @@ def test_serve_on_a_busy_port_says_so_in_one_line(tmp_path):
     errors = proc.stderr.strip().splitlines()
     assert len(errors) == 1 and "Traceback" not in proc.stderr, proc.stderr
     assert errors[0].startswith(f"gpubench: error: port {port} on 127.0.0.1 is in use")
+    assert "serving" not in proc.stdout, proc.stdout  # nothing claims to serve before the port is known to be free
     suggested = int(errors[0].rsplit("--dev-addr 127.0.0.1:", 1)[1])
     with socket.socket() as s:
         s.bind(("127.0.0.1", suggested))  # the port it suggests is free
