@@ -25,7 +25,7 @@ from site_src.serving_rows import validity
 
 DECODE = "decode_throughput_tok_per_s"
 FORMULA_WORDS = {"seq_per_s": "sequences/s (before TGI 2.4.1)", "tok_per_s": "prompt tokens/s (TGI 2.4.1 on)"}
-_PH = {k: f"__{k.upper()}__" for k in ("group", "domain", "range", "first", "ytitle")}
+_PH = {k: f"__{k.upper()}__" for k in ("group", "domain", "range", "first", "ytitle", "title", "series", "unit")}
 GREY = "#8a8f98"
 
 
@@ -86,7 +86,7 @@ def _build(log: bool) -> dict:
     colour = alt.Color("which:N", title=None, scale=alt.Scale(domain=[_PH["domain"]], range=[_PH["range"]]),
                        legend=alt.Legend(orient="bottom"))
     tips = [alt.Tooltip("date:T", title="Run date", format="%Y-%m-%d"), alt.Tooltip("version:N", title="Engine"),
-            alt.Tooltip("which:N", title="Decode throughput"), alt.Tooltip("value:Q", title="tokens/s", format=",.2f"),
+            alt.Tooltip("which:N", title=_PH["series"]), alt.Tooltip("value:Q", title=_PH["unit"], format=",.2f"),
             alt.Tooltip("run:N", title="Run")]
     base = alt.Chart(alt.Data(name="rows")).transform_filter(mine).encode(x=x, y=y)
     lines = base.mark_line(strokeWidth=2).encode(color=colour, detail="which:N")
@@ -98,7 +98,7 @@ def _build(log: bool) -> dict:
     note = marks.mark_text(align="left", baseline="top", dx=4, fontSize=10, color=GREY).encode(
         y=alt.value(2), text="text:N")
     chart = alt.layer(lines, points, labels, rule, note).properties(
-        width="container", height=200, title=charts.title("Decode throughput across runs"))
+        width="container", height=200, title=charts.title(_PH["title"]))
     spec = chart.to_dict(validate=True)
     spec.pop("config", None)
     return spec
@@ -107,9 +107,19 @@ def _build(log: bool) -> dict:
 def _chart(label: str, colour: str, rows: list[dict], changes: list[dict], top: int, shared: tuple) -> dict:
     which = ["batch 1", f"batch {top}"] if top != 1 else ["batch 1"]
     values = [r[k] for r in rows for k in ("b1", "top") if r[k] is not None]
+    return chart(label, which, [colour, GREY][:len(which)], values, shared, title="Decode throughput across runs",
+                 series="Decode throughput", unit="tokens/s")
+
+
+def chart(label: str, which: list[str], colours: list[str], values: list[float], shared: tuple, *, title: str,
+          series: str, unit: str) -> dict:
+    """A setup's history chart: shared[0] holds rows {group, date, version, run, which, value} (every setup's: the
+    chart keeps its group's), shared[1] the method changes {group, date, text}; one line per ``which``, labelled
+    with engine versions along the first."""
     log = charts.needs_log(values)
-    subs = {_PH["group"]: label, _PH["domain"]: which, _PH["range"]: [colour, GREY][:len(which)],
-            _PH["first"]: which[0], _PH["ytitle"]: "tokens/s" + (" (log scale)" if log else "")}
+    subs = {_PH["group"]: label, _PH["domain"]: which, _PH["range"]: colours, _PH["first"]: which[0],
+            _PH["ytitle"]: unit + (" (log scale)" if log else ""), _PH["title"]: title, _PH["series"]: series,
+            _PH["unit"]: unit}
     return {"gbTemplate": _template(log), "gbSubs": subs, "gbRows": {"rows": shared[0], "changes": shared[1]},
             "height": 200, "usermeta": charts.csv_meta("history", ["run", "date", "version", "which", "value"],
                                                       group=label)}

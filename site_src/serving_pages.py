@@ -13,6 +13,7 @@ from markupsafe import Markup
 from site_src import run_pages
 from site_src import serving_analysis as sa
 from site_src import serving_charts as sc
+from site_src import serving_history
 from site_src import serving_points as points
 from site_src import serving_rows as rows
 from site_src.render import Page, Renderer, num, usd
@@ -97,6 +98,7 @@ def report(data: ServingData, model: ServingModel, *, empty: bool = False) -> li
     """The model's serving report, and its page of every run."""
     runs = Renderer(Page(runs_path(model), f"{model.name}: every serving run"), empty=empty).render(
         "serving_runs.md.j2", model=model, report=Markup(f"../{model.slug}.md"),  # a slug: safe
+        sections=serving_history.sections(data, model, empty=empty),
         runs=run_pages.list_rows(model.runs, {run.run_id: s.label for s in model.series
                                               for run in [p.run for p in s.points] + s.earlier}))
     return [_report(data, model, empty), runs]

@@ -21,6 +21,12 @@ A30_RUN = "015673c1d269d2fe"  # the post's 8x A30 run: decode 17.8 (batch 1) and
 OLD, NEW = "a30tgi2040000001", "a30tgi2410000001"
 OLD_RAW, NEW_RAW = "raw/collected/a30-tgi-2.0.4.txt", "raw/collected/a30-tgi-2.4.1.txt"
 NEW_RAW_TEXT = b"| Step | Batch Size | Average |\n| Decode | 32 | 580.00 tokens/secs |\n"
+# An earlier serving sweep of 2x H100 · vLLM for Llama 3.3 70B (the bundled ones are of 2026-07-16: 14:42, every
+# level failed; 15:08, output 21.87 / 133.17 / 415.52 tokens/s at concurrency 1 / 8 / 32, results.csv), with 256
+# output tokens where the bundled sweeps ask for 128.
+H100_C1, H100_C32 = "d1bf314ec4fb2cff", "63628f97e1373cd3"  # the 15:08 sweep's c1 and c32 runs
+EARLY_SWEEP, EARLY_C1, EARLY_C32 = "h100vllm0302swp", "h100vllm0302c01", "h100vllm0302c32"
+SERVING_RUNS = "serving/llama-3-3-70b-instruct/runs/index.html"
 LATER = {"gpu": "A30", "gpu_count": "8", "price_usd_per_hr": "1.5", "price_date": "2025-01-15",
          "provider": "Example Cloud", "source_url": "https://example.org/a30-prices"}
 
@@ -33,6 +39,14 @@ def _runs(rows: list[dict]) -> None:
                      "measured_at": f"{day}T09:00:00Z", "published_at": "", "engine_version": version,
                      "batch_sizes": "1 32", "prefill_throughput_formula": formula, "price_usd_per_hr": "",
                      "price_date": "", "price_source": "", "notes": ""})
+
+
+def _early_sweep(rows: list[dict]) -> None:
+    for template, run_id in ((H100_C1, EARLY_C1), (H100_C32, EARLY_C32)):
+        run = next(r for r in rows if r["run_id"] == template)
+        rows.append({**run, "run_id": run_id, "sweep_id": EARLY_SWEEP, "measured_at": "2026-03-02T10:00:00+00:00",
+                     "engine_version": "0.8.5", "output_len": "256", "validity_flags": "", "validity_notes": "",
+                     "raw_path": "", "source": "collected", "source_url": ""})
 
 
 def _results(run_id: str, decode_1: float, decode_32: float, prefill: tuple[str, float]) -> list[dict]:
@@ -63,6 +77,9 @@ def site(tmp_path_factory):
     data = copy_data(base / "data", raw=True)
     edit_csv(data / "runs.csv", _runs)
     edit_csv(data / "runs.csv", _no_recorded_price)
+    edit_csv(data / "runs.csv", _early_sweep)
+    add_csv_rows(data / "results.csv", [{"run_id": run_id, "metric": "output_throughput_tok_per_s", "stat": "value",
+                                         "value": v} for run_id, v in ((EARLY_C1, 18.5), (EARLY_C32, 380.25))])
     add_csv_rows(data / "results.csv", _results(OLD, 16.0, 300.0, ("prefill_throughput_seq_per_s", 12.0))
                  + _results(NEW, 19.5, 580.0, ("prefill_throughput_tok_per_s", 150.0)))
     edit_csv(data / "prices.csv", _prices)
@@ -143,6 +160,30 @@ def test_setup_history_with_the_formula_change(site):
         ("2024-08-01", "batch 32", 226.89), ("2024-11-20", "batch 1", 19.5), ("2024-11-20", "batch 32", 580.0)]
 
 
+def test_serving_setup_history(site):
+    """Every sweep of 2x H100 · vLLM, oldest first, with its output throughput per load level; the chart holds the
+    two sweeps with numbers and marks the workload change (256 -> 128 output tokens) at the first 128-token sweep."""
+    out, _ = site
+    page = read(out, SERVING_RUNS)
+    t = next(t for t in tables(page) if t[0][0] == "Sweep" and any(r[0] == EARLY_SWEEP for r in t[1:]))
+    assert t[0][:6] == ["Sweep", "Date", "Engine", "Output tok/s, concurrency 1", "Output tok/s, concurrency 8",
+                        "Output tok/s, concurrency 32"]
+    assert [r[:6] for r in t[1:]] == [
+        [EARLY_SWEEP, "2026-03-02 10:00", "vLLM 0.8.5", "18.50", "not run", "380.25"],
+        ["0f2e6c6611d03d73", "2026-07-16 14:42", "vLLM (version not recorded)", "failed", "failed", "failed"],
+        ["5348ad9bf8581e2d", "2026-07-16 15:08", "vLLM (version not recorded)", "21.87", "133.17", "415.52"]]
+    assert t[2][6].startswith("c1, c8, c32: failed no 'Serving Benchmark Result' block")  # one line, not three
+    spec = next(s for s in chart_specs(page) if s["usermeta"]["gpubench"] == "history")
+    mine = [r for r in spec["datasets"]["rows"] if r["group"] == "2x H100 · vLLM"]
+    assert sorted((r["date"][:16], r["which"], r["value"]) for r in mine) == [
+        ("2026-03-02T10:00", "concurrency 1", 18.5), ("2026-03-02T10:00", "concurrency 32", 380.25),
+        ("2026-07-16T15:08", "concurrency 1", 21.870394), ("2026-07-16T15:08", "concurrency 32", 415.524046),
+        ("2026-07-16T15:08", "concurrency 8", 133.171038)]
+    assert [(c["date"][:16], c["text"]) for c in spec["datasets"]["changes"] if c["group"] == "2x H100 · vLLM"] == [
+        ("2026-07-16T14:42", "workload: output tokens 256 → 128")]
+    assert f'href="../../../runs/{EARLY_C32}/"' in page
+
+
 def test_every_run_listed_with_its_page(site):
     out, _ = site
     page = read(out, RUNS)
@@ -206,6 +247,11 @@ def test_history_chart_in_the_browser(site, browser):
         chart = page.locator(".gb-chart[data-rendered]", has_text="TGI 2.4.1: prefill counts prompt tokens/s")
         assert chart.count() == 1  # the annotation is drawn, beside its dashed rule at 2024-11-20
         assert chart.locator("g.mark-symbol.role-mark path").count() == 6  # 3 runs x (batch 1, batch 32)
+        page.goto(url + "serving/llama-3-3-70b-instruct/runs/#2x-h100-vllm", wait_until="load")
+        wait_for_charts(page)
+        chart = page.locator(".gb-chart[data-rendered]", has_text="workload: output tokens 256 → 128")
+        assert chart.count() == 1
+        assert chart.locator("g.mark-symbol.role-mark path").count() == 5  # 2 + 3 load levels with numbers
         page.goto(url + f"runs/{NEW}/", wait_until="load")
         assert watch.errors == []
         page.click("a[href$='a30-tgi-2.4.1.txt']")
