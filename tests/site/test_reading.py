@@ -213,6 +213,14 @@ def test_site_opened_from_disk(served, browser):
     page.click("a.md-nav__link[href$='efficiency/index.html']")
     page.wait_for_url("**/efficiency/index.html")
     assert all(c["marks"] > 0 for c in wait_for_charts(page))
+    # search works from disk too (its worker runs in an iframe there), and a result opens its page
+    page.click(".md-search__input")
+    page.locator(".md-search__input").press_sequentially("2741", delay=20)  # TGI's pull request: one page says it
+    result = page.locator(".md-search-result__link:visible", has_text="Methodology").first
+    result.wait_for(timeout=10_000)
+    result.click()
+    page.wait_for_url(lambda u: "/methodology/index.html" in u)  # a page, not the folder's listing
+    assert "TGI 2.4.1" in page.locator("article").inner_text()
     assert watch.errors == []
     assert not [u for u in watch.requests if not u.startswith(("file:", "data:", "blob:"))]
     context.close()

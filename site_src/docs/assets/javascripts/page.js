@@ -21,16 +21,19 @@
 
   // From disk, a link to a folder ("reports/x/") shows a file listing: point such links at the folder's
   // index.html. Over http(s) nothing changes.
-  function fileLinks() {
-    if (location.protocol !== "file:") return;
-    for (const a of document.querySelectorAll("a[href]")) {
-      const url = new URL(a.getAttribute("href"), location.href);
-      if (url.protocol === "file:" && url.pathname.endsWith("/")) {
-        url.pathname += "index.html";
-        a.setAttribute("href", url.href);
-      }
+  function toIndex(a) {
+    const url = new URL(a.getAttribute("href"), location.href);
+    if (url.protocol === "file:" && url.pathname.endsWith("/")) {
+      url.pathname += "index.html";
+      a.setAttribute("href", url.href);
     }
   }
+  if (location.protocol !== "file:") return;
   // (No instant navigation from disk, and Material's document$ does not emit there: each page is a fresh load.)
-  document.addEventListener("DOMContentLoaded", fileLinks);
+  document.addEventListener("DOMContentLoaded", () => document.querySelectorAll("a[href]").forEach(toIndex));
+  // Links made later (search results) are pointed there when followed.
+  document.addEventListener("click", (e) => {
+    const a = e.target instanceof Element && e.target.closest("a[href]");
+    if (a) toIndex(a);
+  }, true);
 })();
