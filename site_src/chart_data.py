@@ -62,6 +62,28 @@ def template(name: str, build: Callable[[], dict]) -> str:
     return register(name, _disk[name])
 
 
+# What a drawn chart adds to its plot's height at the least (title, x axis; legends add more): the room reserved for
+# it before it is drawn, so that the page does not shift as charts appear and the charts on screen are known first.
+FRAME_PX = 56
+
+
+def reserved_height(spec: dict) -> int | None:
+    """The height (px) to reserve for a chart not drawn yet: its plot's height plus the least frame around it."""
+    height = spec.get("height")
+    if height is None and spec.get("gbTemplate") in TEMPLATES:
+        height = _template_height(spec["gbTemplate"])
+    return height + FRAME_PX if isinstance(height, int) else None
+
+
+_heights: dict[str, object] = {}
+
+
+def _template_height(name: str) -> object:
+    if name not in _heights:
+        _heights[name] = json.loads(TEMPLATES[name]).get("height")
+    return _heights[name]
+
+
 def to_json(value) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 

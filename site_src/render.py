@@ -28,7 +28,7 @@ from markdown.extensions.toc import slugify
 from markupsafe import Markup
 from mkdocs.utils import get_relative_url
 
-from site_src.chart_data import PageCharts
+from site_src.chart_data import PageCharts, reserved_height
 
 TEMPLATES = Path(__file__).parent / "templates"
 SLOT_RE = re.compile(r"<!--gb-slot:(\d+)-->")
@@ -222,7 +222,8 @@ class Renderer:
     def _figure(self, spec: dict, caption: str, kind: str) -> str:
         self.page.charts += 1
         return _HTML_ENV.get_template("_chart.html.j2").render(spec=self.page.chart_data.share(spec),
-                                                               caption=caption, kind=kind, n=self.page.charts)
+                                                               caption=caption, kind=kind, n=self.page.charts,
+                                                               reserve=reserved_height(spec))
 
     def chart(self, spec: dict, caption: str, *, kind: str = "") -> Markup:
         if self.empty:

@@ -184,6 +184,7 @@
     if (el._gbToken !== token) return result.finalize(); // drawn again meanwhile: that drawing stays
     el._gbEmbed = result;
     el._gbDrawnWidth = width;
+    el.style.minHeight = ""; // the room reserved before drawing (see site_src/chart_data.py): the chart has its own
     live.add(el);
     addCsvAction(el, own, csvSpec, name);
     el.setAttribute("data-rendered", dark ? "slate" : "default");
