@@ -253,3 +253,35 @@ def test_cost_table_order(served):
     site, _ = served
     head = table_with(read(site, REPORT + "index.html"), "Tokens per $")[0]
     assert head[:4] == ["Setup", "Rank", "$/M tokens (best batch)", "$/M tokens (batch 1)"]
+
+
+# Records how each chart is handed to vega-embed: compiled from Vega-Lite, or as a Vega spec kept from a visit before.
+EMBED_MODES = """
+window.__gbModes = [];
+let embed;
+Object.defineProperty(window, "vegaEmbed", {configurable: true, get() { return embed; }, set(f) {
+  embed = (el, spec, opts) => { window.__gbModes.push(opts.mode); return f(el, spec, opts); };
+}});
+"""
+DRAWN = """() => [...document.querySelectorAll('.gb-chart svg.marks')].map(s =>
+  [s.querySelectorAll('path').length, [...s.querySelectorAll('text')].map(t => t.textContent).join('|')])"""
+
+
+def test_a_page_seen_before_draws_its_charts_without_compiling_them_again(served, browser):
+    """The second visit draws every chart from the Vega specs kept at the first (no Vega-Lite compile), and draws
+    exactly what the first visit drew: the same marks and the same texts."""
+    _, url = served
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.add_init_script(EMBED_MODES)
+    drawn = []
+    for _ in range(2):
+        page.goto(url + REPORT, wait_until="load")
+        wait_for_charts(page)
+        drawn.append((page.evaluate("window.__gbModes"), page.evaluate(DRAWN)))
+    (first_modes, first), (second_modes, second) = drawn
+    assert len(first) == 26
+    assert first_modes == ["vega-lite"] * len(first_modes) and len(first_modes) >= 26
+    assert second_modes == ["vega"] * len(second_modes) and len(second_modes) >= 26
+    assert second == first
+    context.close()
