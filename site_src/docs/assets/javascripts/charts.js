@@ -1,3 +1,5 @@
+//# allFunctionsCalledOnLoad
+// (V8's compile hint: every function compiled in the background while the file loads; see site_src/bundle.py.)
 // Draws the charts of a page with vega-embed (assets/vendor/vega-bundle.js, shipped with the site: no network).
 //
 // A chart's data-spec holds only what is its own; the page's templates and datasets sit once in
