@@ -124,6 +124,9 @@ def add_import(sub, data: argparse.ArgumentParser) -> None:
     p.add_argument("--price", type=non_negative_float, metavar="USD_PER_HOUR", help="instance price per hour")
     p.add_argument("--price-date", metavar="YYYY-MM-DD", help="date of that price (required with --price)")
     p.add_argument("--price-source", metavar="URL", help="where the price was read")
+    p.add_argument("--provider", metavar="NAME",
+                   help="who ran the host and sold its GPU hours, e.g. 'Massed Compute' (also for a results tree; "
+                        "the price snapshot names it too, and only its snapshots price these runs; default: unknown)")
     p.add_argument("--source-url", metavar="URL",
                    help="where the output was published (for a results tree: the URL of its root folder)")
     p.add_argument("--notes", metavar="TEXT", help="caveats worth keeping with the run")
@@ -137,7 +140,8 @@ def add_import_table(sub, data: argparse.ArgumentParser) -> None:
                     "publication used for every row.")
     p.add_argument("table", type=Path, metavar="CSV")
     p.add_argument("--meta", type=Path, required=True, metavar="YAML",
-                   help="publisher, published_at, reports (model id -> URL), run (engine, image, parameters)")
+                   help="publisher, provider (who ran the GPUs; default: the publisher), published_at, reports "
+                        "(model id -> URL), run (engine, image, parameters)")
 
 
 def add_import_specs(sub, data: argparse.ArgumentParser) -> None:
@@ -166,7 +170,8 @@ def add_price(sub, data: argparse.ArgumentParser) -> None:
     p = new_command(sub, None, "price", parents=[data],
         help="the dated price snapshots every cost figure comes from: add, list, remove",
         description="A run is priced by the snapshot for its GPU model and count that is newest at or before the "
-                    "run's date; a later one shows as today's price.")
+                    "run's date (a run that names its provider: only that provider's snapshots, or ones naming "
+                    "none); a later one shows as today's price.")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     a = new_command(actions, cmd_price_add, "add", parents=[data], help="add a snapshot",
                     description="Add a price snapshot. The same one again changes nothing; another price for the "

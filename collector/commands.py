@@ -78,7 +78,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         "gpu": args.gpu, "gpu_count": args.gpu_count, "num_shard": args.num_shard, "host": args.host,
         "model_id": args.model, "model_revision": args.model_revision, "engine": args.engine,
         "engine_version": args.engine_version, "image": args.image, "dtype": args.dtype, "quantize": args.quantize,
-        "measured_at": args.measured_at, "sequence_length": args.sequence_length,
+        "measured_at": args.measured_at, "sequence_length": args.sequence_length, "provider": args.provider,
         "price_usd_per_hr": args.price, "price_date": args.price_date, "price_source": args.price_source,
         "notes": args.notes,
     }

@@ -37,10 +37,11 @@ def print_summary(data_dir: Path, console: Console | None = None) -> None:
         static = [r for r in runs if r.benchmark_kind == "static_batch"]
         serving = [r for r in runs if r.benchmark_kind == "serving"]
         if static:
-            console.print(_static_table(f"{model}: static batches", static, ds.results), markup=False,
+            console.print(_static_table(f"{model}: static batches{_at(static)}", static, ds.results), markup=False,
                           highlight=False)
         if serving:
-            console.print(_serving_table(f"{model}: serving", serving, values), markup=False, highlight=False)
+            console.print(_serving_table(f"{model}: serving{_at(serving)}", serving, values), markup=False,
+                          highlight=False)
     console.print(f"{len(ds.runs)} runs, {len(ds.results)} results in {data_dir}")
 
 
@@ -49,7 +50,7 @@ def _static_table(title: str, runs: list[Run], results: list[Record]) -> Table:
     for run in sorted(runs, key=lambda r: (r.gpu, r.gpu_count)):
         speeds = decode_throughput(results, run.run_id)
         largest = max(speeds) if speeds else None
-        table.add_row(f"{run.gpu_count}x {run.gpu}", str(run.source), " ".join(str(b) for b in run.batch_sizes),
+        table.add_row(_setup(run, runs), str(run.source), " ".join(str(b) for b in run.batch_sizes),
                       _number(speeds.get(1)), f"{_number(speeds.get(largest))} (b={largest})" if largest else "n/a",
                       _price(run))
     return table
@@ -63,7 +64,7 @@ def _serving_table(title: str, runs: list[Run], values: dict) -> Table:
         tok_s = v.get(("output_throughput_tok_per_s", "value"))
         cost = (run.price_usd_per_hr / (tok_s * 3600 / 1e6)) if run.price_usd_per_hr is not None and tok_s else None
         flags = "failed: " + (run.failure_reason or "")[:40] if run.status == "failed" else " ".join(run.validity_flags)
-        table.add_row(f"{run.gpu_count}x {run.gpu}", f"{run.engine} {run.engine_version or ''}".strip(),
+        table.add_row(_setup(run, runs), f"{run.engine} {run.engine_version or ''}".strip(),
                       str(run.max_concurrency or "n/a"), _number(tok_s), _number(v.get(("ttft_ms", "median"))),
                       _number(v.get(("tpot_ms", "median"))), _price(run), "n/a" if cost is None else f"{cost:.2f}",
                       flags)
@@ -76,6 +77,18 @@ def _table(title: str, columns: tuple[str, ...]) -> Table:
         table.add_column(name, justify="left" if name in ("Setup", "Source", "Batch sizes", "Engine", "Flags")
                          else "right")
     return table
+
+
+def _at(runs: list[Run]) -> str:
+    """Whose GPUs a table's runs ran on, in its title, when they all name the same provider."""
+    providers = {r.provider for r in runs}
+    return f" (at {providers.pop()})" if len(providers) == 1 and None not in providers else ""
+
+
+def _setup(run: Run, runs: list[Run]) -> str:
+    """The GPUs, and whose they were when the table mixes providers (the same GPUs cost differently elsewhere)."""
+    mixed = len({r.provider for r in runs}) > 1
+    return f"{run.gpu_count}x {run.gpu}" + (f" at {run.provider or 'unknown provider'}" if mixed else "")
 
 
 def _price(run: Run) -> str:

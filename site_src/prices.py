@@ -2,7 +2,8 @@
 snapshot of its setup at its date (``price_at_run``), and a later snapshot is shown beside it as today's price
 (``price_today``). A run with no snapshot and no recorded price is unpriced: "n/a", never zero, never ranked.
 
-``PriceBook`` indexes the snapshots by GPU model and count once, so pricing thousands of runs stays linear.
+``PriceBook`` indexes the snapshots by GPU model and count once, so pricing thousands of runs stays linear; the
+pricing then keeps, for a run that names its provider, that provider's snapshots and unnamed ones.
 """
 
 from __future__ import annotations

@@ -80,6 +80,7 @@ def test_provenance_and_prices(ds, source_rows):
         assert run.tokenizer == "meta-llama/Meta-Llama-3-70B-Instruct"
         assert run.image == "ghcr.io/huggingface/text-generation-inference:latest"
         assert run.engine_version is None and run.dtype is None  # not stated in the post
+        assert run.provider == "Massed Compute"  # the meta file's provider: the posts benchmark its own cloud
         if row["price_usd_per_hr"]:
             assert run.price_usd_per_hr == float(row["price_usd_per_hr"])
             assert run.price_date == "2024-08-01"
@@ -87,8 +88,10 @@ def test_provenance_and_prices(ds, source_rows):
             assert run.price_usd_per_hr is None  # "N/A" in the post: unknown, never zero
     a100_sxm = [p for p in ds.prices if p["gpu"] == "A100 SXM4"]
     assert a100_sxm == []
-    assert {(p["gpu"], p["gpu_count"], p["price_usd_per_hr"]) for p in ds.prices if p["price_date"] == "2024-08-01"} == {
-        ("A30", 8, 2.0), ("RTX A6000", 4, 2.5), ("L40", 4, 3.96), ("H100 PCIe", 2, 5.98), ("A100 PCIe", 2, 3.44)}
+    assert {(p["gpu"], p["gpu_count"], p["price_usd_per_hr"], p["provider"]) for p in ds.prices
+            if p["price_date"] == "2024-08-01"} == {
+        ("A30", 8, 2.0, "Massed Compute"), ("RTX A6000", 4, 2.5, "Massed Compute"), ("L40", 4, 3.96, "Massed Compute"),
+        ("H100 PCIe", 2, 5.98, "Massed Compute"), ("A100 PCIe", 2, 3.44, "Massed Compute")}
 
 
 def test_raw_sources_are_kept_unchanged(ds):

@@ -92,3 +92,11 @@ def test_every_raw_file_is_kept_unchanged(ds):
     prices = {(p["gpu"], p["gpu_count"]): p["price_usd_per_hr"] for p in ds.prices if p["price_date"] == "2026-07-16"}
     # catalog: H200 NVL 3.62, RTX PRO 6000 Blackwell 2.19, H100 2.73, L40S 0.88 per GPU-hour
     assert prices == {("H200 NVL", 2): 7.24, ("RTX PRO 6000 Blackwell", 2): 4.38, ("H100", 2): 5.46, ("L40S", 1): 0.88}
+
+
+def test_runs_and_catalog_prices_name_the_provider(ds):
+    # scripts/bundle-data.sh imports the tree with --provider "Massed Compute" (the catalog names none): its runs
+    # and the snapshots made from the catalog say so alike, so these runs are priced by Massed Compute's prices only
+    serving = [r for r in ds.runs if r.benchmark_kind == "serving"]
+    assert len(serving) == 51 and {r.provider for r in serving} == {"Massed Compute"}
+    assert {p["provider"] for p in ds.prices if p["price_date"] == "2026-07-16"} == {"Massed Compute"}

@@ -1,8 +1,9 @@
 """Upgrades of older data/ folders, one step per schema version (asv's update_to_N): a user's own data keeps working.
 
 A step only adds columns, with the value every older row had by definition (a version-1 run was a static-batch
-run of text-generation-benchmark), so it loses nothing. `load` applies the steps in memory and says so;
-`migrate` writes the upgraded files, keeping the old ones in a backup folder.
+run of text-generation-benchmark) or empty where older rows never said (a version-2 run named no provider), so it
+loses nothing. `load` applies the steps in memory and says so; `migrate` writes the upgraded files, keeping the old
+ones in a backup folder.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ UPGRADES: dict[int, dict[str, dict[str, str]]] = {
                          "range_ratio", "ignore_eos", "num_prompts", "request_rate", "max_concurrency", "seed",
                          "validity_flags", "validity_notes"), ""),
     }},
+    # Who ran the host: older runs never said, so unknown (they are then priced by any provider's snapshot).
+    3: {RUNS_CSV: {"provider": ""}},
 }
 
 

@@ -1,7 +1,9 @@
 """Where a run's cost comes from: the dated price snapshots of prices.csv, not a price frozen into the run.
 
-A run is priced by the snapshot for its GPU model and count (and provider, when both say) that is newest at or
-before the run's date; a later snapshot is "today's price". A run with no snapshot at all keeps the price it was
+A run is priced by the snapshot for its GPU model and count that is newest at or before the run's date; a later
+snapshot is "today's price". A run that names its provider (runs.csv's provider: who ran the host) is priced only by
+that provider's snapshots and by snapshots naming none, never by another provider's (the same GPUs cost differently
+elsewhere); a run naming none (unknown) by any provider's. A run with no snapshot at all keeps the price it was
 imported with (runs.csv's own columns), and says so; none at all is unknown (n/a), never zero.
 """
 
@@ -34,12 +36,13 @@ def run_date(run: Run) -> str | None:
 
 
 def snapshots_for(run: Run, prices: list[Record]) -> list[Record]:
-    """The price snapshots of the run's setup (GPU model and count; the run's provider when it has one), oldest
-    first."""
-    provider = getattr(run, "provider", None)
+    """The price snapshots of the run's setup (GPU model and count; its provider's or unnamed ones when it has a
+    provider), oldest first. On one day, a snapshot naming the run's provider comes after one naming none, so that
+    it is the one chosen (pricing takes the last of a day); other ties keep the order of prices.csv."""
+    provider = run.provider
     same = [p for p in prices if p["gpu"] == run.gpu and p["gpu_count"] == run.gpu_count
             and (provider is None or p.get("provider") in (None, provider))]
-    return sorted(same, key=lambda p: str(p["price_date"]))
+    return sorted(same, key=lambda p: (str(p["price_date"]), provider is not None and p.get("provider") == provider))
 
 
 def price_at_run(run: Run, prices: list[Record]) -> PriceQuote | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 VERSION_FILE = "SCHEMA_VERSION"
 
 SOURCES = ("collected", "imported", "transcribed")
@@ -88,6 +88,8 @@ RUN_COLUMNS: tuple[Column, ...] = (
     Column("measured_at", "datetime", "When the benchmark ran (ISO 8601, UTC), if known."),
     Column("published_at", "date", "When the source published the result, for transcribed runs."),
     Column("host", "str", "Host label (inventory name), if known."),
+    Column("provider", "str", "Who ran the host and sold its GPU hours (a cloud: Massed Compute, Lambda, ...); empty "
+           "when unknown. A run with a provider is priced only by that provider's snapshots (or ones naming none)."),
     Column("gpu", "str", "GPU model, as reported by the host or the publication.", True),
     Column("gpu_count", "int", "GPUs in the instance.", True),
     Column("gpu_name_reported", "str", "GPU name exactly as the host reported it (nvidia-smi), when collected."),
@@ -170,7 +172,8 @@ PRICE_COLUMNS: tuple[Column, ...] = (
     Column("gpu_count", "int", "GPUs in the instance.", True),
     Column("price_usd_per_hr", "float", "Instance price in US$ per hour.", True),
     Column("price_date", "date", "Date the price was read.", True),
-    Column("provider", "str", "Who sells it."),
+    Column("provider", "str", "Who sells it (runs.csv's provider): a run with a provider is priced only by its "
+           "provider's snapshots and by snapshots naming none."),
     Column("source_url", "str", "Where the price was read."),
 )
 

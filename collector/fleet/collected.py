@@ -64,7 +64,8 @@ def provenance(outcome: ServerOutcome, facts: HostFacts) -> dict[str, object]:
         cuda_version=gpus.cuda_version, model_id=outcome.engine.served_model(info) or host.model,
         model_revision=info.get("model_sha") or host.revision, dtype=info.get("model_dtype") or host.dtype,
         quantize=host.quantize, launcher_args=shlex.join(outcome.engine.extra_args(host)) or None,
-        price_usd_per_hr=host.price.usd_per_hr, price_date=host.price.date, price_source=host.price.source,
+        provider=host.provider, price_usd_per_hr=host.price.usd_per_hr, price_date=host.price.date,
+        price_source=host.price.source,
     )
 
 

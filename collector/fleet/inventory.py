@@ -105,6 +105,7 @@ class Host:
     startup_timeout_s: float = 1800.0
     benchmark_timeout_s: float = 1800.0
     price: Price = field(default_factory=Price)
+    provider: str | None = None  # who runs the host and sells its GPU hours: recorded with its runs and prices
 
     @property
     def num_shard(self) -> int:
@@ -159,7 +160,7 @@ TYPES: dict[str, type] = {
     "identity_file": str, "jump": str, "image": str, "pull": str, "gpu_access": str, "shm_size": str,
     "weights_cache": str, "min_free_gb": float, "port": int, "network": str, "dtype": str, "quantize": str,
     "launcher_args": list, "benchmark": dict, "startup_timeout_s": float, "benchmark_timeout_s": float,
-    "price": dict, "engine": (str, list), "images": dict, "workload": dict,
+    "price": dict, "engine": (str, list), "images": dict, "workload": dict, "provider": str,
 }
 NESTED_TYPES: dict[str, dict[str, type]] = {
     "benchmark": {"batch_sizes": list, "sequence_length": int, "decode_length": int, "runs": int, "warmups": int},
@@ -170,7 +171,7 @@ NESTED_TYPES: dict[str, dict[str, type]] = {
 }
 # Fields people write from habit or other tools, and what gpubench calls them.
 ALIASES = {"gpu_count": "gpus", "num_gpus": "gpus", "tp": "shards", "tensor_parallel_size": "shards",
-           "num_shard": "shards", "engines": "engine"}
+           "num_shard": "shards", "engines": "engine", "cloud": "provider"}
 
 
 def _validate_entry(entry: Any, where: str, *, is_default: bool) -> dict[str, Any]:

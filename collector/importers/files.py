@@ -19,9 +19,12 @@ from collector.parsers.tgi_benchmark import ParsedBenchmark
 
 
 def import_paths(data_dir: Path, paths: list[Path], *, on_warning=print, source_url: str | None = None,
-                 **provenance: object) -> store.AddReport:
+                 provider: str | None = None, **provenance: object) -> store.AddReport:
     """Parse everything first (so a bad file leaves data/ untouched), then add it all in one write. A folder is a
-    results tree (`<model>/<sku>/<timestamp>/`); a file needs at least `gpu` and `gpu_count`."""
+    results tree (`<model>/<sku>/<timestamp>/`); a file needs at least `gpu` and `gpu_count`. `provider` (who ran
+    the hosts) goes to every run, of files and trees, and to the price snapshots made from them."""
+    provider = (provider or "").strip() or None
+    provenance = {**provenance, "provider": provider}
     runs, results, raw_files, prices, redactions = [], [], {}, [], []
     files = [p for p in paths if not p.is_dir()]
     if files and not (provenance.get("gpu") and provenance.get("gpu_count")):
@@ -32,7 +35,7 @@ def import_paths(data_dir: Path, paths: list[Path], *, on_warning=print, source_
         raise GpubenchError(f"--num-shard {shards} is more than the {count} GPU(s) of the instance")
     known = known_outputs(data_dir)
     for folder in (p for p in paths if p.is_dir()):
-        tree = read_results_tree(folder, source_url=source_url)
+        tree = read_results_tree(folder, source_url=source_url, provider=provider)
         runs, results, prices, redactions = runs + tree.runs, results + tree.results, prices + tree.prices, \
             redactions + tree.redactions
         raw_files.update(tree.raw_files)

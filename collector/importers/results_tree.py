@@ -1,7 +1,9 @@
 """Import a results tree laid out as `<model>/<sku>/<timestamp>/{vllm,sglang}-c<N>.{json,txt}` (the Massed Compute
 2026 layout), with a `catalog-gpus.json` at its root giving each SKU's GPU and dated per-GPU price.
 
-Each timestamp folder is one server start per engine: its runs form a sweep. Every file is kept under data/raw/ (with
+Each timestamp folder is one server start per engine: its runs form a sweep. The catalog names no provider (its
+`source` is free text): who ran the hosts is what the importer is told (`gpubench import --provider`), else unknown,
+and it goes to the runs and to the snapshots made from the catalog alike. Every file is kept under data/raw/ (with
 secrets redacted, and said so); a capture whose benchmark never ran becomes a failed run with its reason.
 """
 
@@ -79,7 +81,7 @@ class TreeImport:
     redactions: list[str]
 
 
-def read_results_tree(root: Path, *, source_url: str | None = None) -> TreeImport:
+def read_results_tree(root: Path, *, source_url: str | None = None, provider: str | None = None) -> TreeImport:
     """Parse every run of the tree (nothing is written): a bad file stops the import with its path."""
     catalog = load_catalog(root)
     out = TreeImport([], [], {}, [], [])
@@ -87,13 +89,15 @@ def read_results_tree(root: Path, *, source_url: str | None = None) -> TreeImpor
     if not sweeps:
         raise GpubenchError("no <model>/<sku>/<timestamp>/ folders found: not a results tree", path=str(root))
     for folder in sweeps:
-        _read_sweep(root, folder, sku_setup(folder.parent.name, catalog, str(folder.parent)), source_url, out)
+        _read_sweep(root, folder, sku_setup(folder.parent.name, catalog, str(folder.parent)), source_url, provider,
+                    out)
     if catalog:  # where the prices came from
         out.raw_files[str(Path("raw") / "imported" / safe_name(root.name) / CATALOG)] = (root / CATALOG).read_bytes()
     return out
 
 
-def _read_sweep(root: Path, folder: Path, setup: SkuPrice, source_url: str | None, out: TreeImport) -> None:
+def _read_sweep(root: Path, folder: Path, setup: SkuPrice, source_url: str | None, provider: str | None,
+                out: TreeImport) -> None:
     rel = folder.relative_to(root)
     measured_at = dt.datetime.strptime(folder.name, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc).isoformat()
     base = Path("raw") / "imported" / safe_name(root.name) / rel
@@ -115,7 +119,7 @@ def _read_sweep(root: Path, folder: Path, setup: SkuPrice, source_url: str | Non
         raw_paths = " ".join(str(base / safe_name(files[k])) for k in ("json", "txt") if k in files)
         provenance = dict(
             source="imported", source_url=f"{source_url.rstrip('/')}/{rel}" if source_url else None,
-            measured_at=measured_at, gpu=setup.gpu, gpu_count=setup.count, host=None,
+            measured_at=measured_at, gpu=setup.gpu, gpu_count=setup.count, host=None, provider=provider,
             sweep_id=content_id(str(rel), engine), price_usd_per_hr=setup.usd_per_hr, price_date=setup.date,
             price_source=setup.source, max_concurrency=concurrency)
         run_id = content_id(kept[name], str(rel), name)
@@ -151,8 +155,9 @@ def _captured_results(kept: dict[str, bytes], rel: Path) -> list:
     return found
 
 
-def import_results_tree(data_dir: Path, root: Path, *, source_url: str | None = None) -> store.AddReport:
-    tree = read_results_tree(root, source_url=source_url)
+def import_results_tree(data_dir: Path, root: Path, *, source_url: str | None = None,
+                        provider: str | None = None) -> store.AddReport:
+    tree = read_results_tree(root, source_url=source_url, provider=provider)
     report = store.add(data_dir, tree.runs, tree.results, raw_files=tree.raw_files, prices=tree.prices)
     report.redactions = tree.redactions
     return report

@@ -46,9 +46,10 @@ def tgi_run(parsed: ParsedBenchmark, raw: bytes, *, source: str, raw_path: str, 
     return run, result_rows(run_id, parsed.rows)
 
 
-def price_snapshot(run: Run, provider: str | None = None) -> Record:
-    """The dated price a run was measured at, as a row of prices.csv."""
+def price_snapshot(run: Run) -> Record:
+    """The dated price a run was measured at, as a row of prices.csv. Its provider is the run's own, so that the
+    snapshot prices the run (and no other provider's runs)."""
     if run.price_date is None:
         raise GpubenchError("a price needs its date (--price-date YYYY-MM-DD)", path="price")
     return {"gpu": run.gpu, "gpu_count": run.gpu_count, "price_usd_per_hr": run.price_usd_per_hr,
-            "price_date": run.price_date, "provider": provider, "source_url": run.price_source}
+            "price_date": run.price_date, "provider": run.provider, "source_url": run.price_source}

@@ -29,7 +29,7 @@ TABLE_METRICS = {
     "decode_throughput_avg_tok_per_s": "decode_throughput_tok_per_s",
 }
 CONFIG = re.compile(r"^(\d+)\s*x\s*(\S.*)$")
-META_KEYS = {"publisher", "published_at", "reports", "run", "notes"}
+META_KEYS = {"publisher", "provider", "published_at", "reports", "run", "notes"}
 
 
 def load_table_meta(path: Path) -> dict:
@@ -50,7 +50,17 @@ def load_table_meta(path: Path) -> dict:
     for key in ("published_at", "reports", "run"):
         if key not in meta:
             raise GpubenchError(f"missing key {key}", path=str(path))
+    if not isinstance(meta.get("provider", ""), (str, type(None))):
+        raise GpubenchError(f"provider: {meta['provider']!r} is not a name", path=str(path))
+    if isinstance(meta["run"], dict) and "provider" in meta["run"]:  # one place says it, for runs and prices alike
+        raise GpubenchError("run.provider: give provider at the top level, beside publisher", path=str(path))
     return meta
+
+
+def meta_provider(meta: dict) -> str | None:
+    """Who ran the GPUs of every row: `provider:`, else the publisher (a cloud benchmarking its own machines, as
+    the bundled posts do). An explicit empty `provider:` says unknown, and is not replaced by the publisher."""
+    return meta["provider"] if "provider" in meta else meta.get("publisher")
 
 
 def import_transcribed_table(data_dir: Path, table_path: Path, meta_path: Path) -> store.AddReport:
@@ -77,7 +87,7 @@ def import_transcribed_table(data_dir: Path, table_path: Path, meta_path: Path) 
         runs.append(run)
         results += rows_of_run
         if run.price_usd_per_hr is not None:
-            snapshot = price_snapshot(run, provider=meta.get("publisher"))
+            snapshot = price_snapshot(run)
             if snapshot not in prices:
                 prices.append(snapshot)
     return store.add(data_dir, runs, results, raw_files=raw_files, prices=prices)
@@ -111,9 +121,9 @@ def _setup_values(model: str, config: str, rows: list[tuple[int, dict]], where: 
                 raise GpubenchError(f"column {key}: {row[key]!r} differs from {value!r} on line {where[1]} "
                                     f"for the same setup", path=where[0], line=line)
     values = {**meta["run"], "source": "transcribed", "source_url": shared["source_url"],
-              "published_at": meta.get("published_at"), "gpu": match.group(2).strip(),
-              "gpu_count": int(match.group(1)), "num_shard": shared["num_shard"] or None, "model_id": model,
-              "price_usd_per_hr": shared["price_usd_per_hr"] or None, "notes": meta.get("notes"),
+              "published_at": meta.get("published_at"), "provider": meta_provider(meta),
+              "gpu": match.group(2).strip(), "gpu_count": int(match.group(1)), "num_shard": shared["num_shard"] or None,
+              "model_id": model, "price_usd_per_hr": shared["price_usd_per_hr"] or None, "notes": meta.get("notes"),
               "failed_batch_sizes": [], "benchmark_kind": "static_batch",
               "benchmark_tool": "text-generation-benchmark"}
     if values["price_usd_per_hr"] is not None:

@@ -157,6 +157,7 @@ def test_summary_lists_every_setup():
     for setup in ("8x A30", "4x RTX A6000", "4x L40", "2x A100 SXM4", "2x H100 PCIe", "2x A100 PCIe"):
         assert setup in out.stdout
     assert "n/a" in out.stdout  # 2x A100 SXM4 has no published price
+    assert "meta-llama/Meta-Llama-3.1-70B-Instruct: static batches (at Massed Compute)" in out.stdout
 
 
 def test_bundled_data_can_be_rebuilt_identically(tmp_path):

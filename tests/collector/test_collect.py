@@ -22,7 +22,7 @@ def test_three_hosts_in_parallel(fleet, tmp_path):
     hosts[1].set_gpus(name="NVIDIA L40S", count=4, memory_mib=46068, driver="535.183.01", cuda="12.2")
     for h in hosts:
         h.set_standin(STARTUP_SECONDS=2, REQUIRE_TOKEN=TOKEN)
-    inv = inventory(tmp_path, hosts, **{hosts[1].alias: {"gpu": "L40S", "gpus": 4}})
+    inv = inventory(tmp_path, hosts, **{hosts[1].alias: {"gpu": "L40S", "gpus": 4, "provider": "Lambda"}})
     data = tmp_path / "data"
     out = collect(fleet, inv, data)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -34,6 +34,12 @@ def test_three_hosts_in_parallel(fleet, tmp_path):
     assert (l40s["gpu"], l40s["gpu_count"], l40s["gpu_name_reported"], l40s["gpu_memory_mib"]) == \
         ("L40S", "4", "NVIDIA L40S", "46068")
     assert (l40s["driver_version"], l40s["cuda_version"]) == ("535.183.01", "12.2")
+    assert [r["provider"] for r in runs if r["host"] != hosts[1].alias] == ["", ""]  # the inventory did not say
+    assert l40s["provider"] == "Lambda"
+    # its price (the inventory's 23.92 $/h of 2025-01-15) is Lambda's: the snapshot names it, the others' none
+    assert sorted((p["gpu"], p["gpu_count"], p["price_usd_per_hr"], p["provider"])
+                  for p in read_csv(data / "prices.csv")) == [("H100 SXM", "8", "23.92", ""),
+                                                              ("L40S", "4", "23.92", "Lambda")]
     h100 = by_host[hosts[0].alias]
     assert h100["gpu_name_reported"] == "NVIDIA H100 80GB HBM3" and h100["gpu_count"] == "8"
     assert h100["engine_version"] == "3.3.5" and h100["source"] == "collected"

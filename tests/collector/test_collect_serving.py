@@ -37,7 +37,11 @@ def test_one_host_two_engines_one_server_start_per_sweep(fleet, tmp_path):
     (host,) = fleet(1)
     host.set_standin(STARTUP_SECONDS=1, BENCH_SECONDS=0.2)
     data = tmp_path / "data"
-    out = collect(fleet, serving_inventory(tmp_path, [host]), data)
+    inv = serving_inventory(tmp_path, [host])
+    doc = yaml.safe_load(inv.read_text())
+    doc["defaults"]["provider"] = "Example Cloud"  # in the defaults: every host's
+    inv.write_text(yaml.safe_dump(doc))
+    out = collect(fleet, inv, data)
     assert out.returncode == 0, out.stderr
     assert [line.split(": ")[1].split(" ")[0] for line in out.stdout.splitlines()
             if f" {host.alias}: starting" in line] == ["starting", "starting"]  # one start per engine
@@ -63,6 +67,9 @@ def test_one_host_two_engines_one_server_start_per_sweep(fleet, tmp_path):
         started = {"vllm": "vLLM server version 0.33.0", "sglang": "The server is fired up"}[engine]
         assert log.read_text().count(started) == 1
     assert all((data / p).is_file() for r in runs for p in r["raw_path"].split())
+    assert {r["provider"] for r in runs} == {"Example Cloud"}
+    assert [(p["gpu"], p["price_usd_per_hr"], p["provider"]) for p in read_csv(data / "prices.csv")] == [
+        ("H100 SXM", "23.92", "Example Cloud")]  # tests.simfleet.inventory's price for every host
     assert files_containing(data, TOKEN) == [] and fleet.gpubench_containers() == {}
 
 

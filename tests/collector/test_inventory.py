@@ -25,6 +25,7 @@ def test_documented_example_loads():
     assert (h100.num_shard, h100.price.usd_per_hr, h100.price.date) == (8, 23.92, "2025-01-15")
     assert l40s.num_shard == 4 and l40s.jump == "ops@bastion.example.com"
     assert mi300x.gpu_access == "rocm" and mi300x.price.usd_per_hr is None
+    assert (h100.provider, l40s.provider, mi300x.provider) == ("Example Cloud", None, None)
     assert h100.benchmark.batch_sizes == (1, 2, 4, 8, 16, 32)
     vllm, sglang = h100.per_engine()  # engine: [vllm, sglang] in the defaults
     assert (vllm.engine, vllm.image, vllm.port, vllm.tool) == ("vllm", "vllm/vllm-openai:v0.33.0", 8000,
@@ -43,12 +44,14 @@ def test_defaults_and_overrides(tmp_path):
     path = write(tmp_path, """
 defaults:
   model: org/model
+  provider: Massed Compute
   benchmark: {batch_sizes: [1, 4], runs: 3}
 hosts:
   - {name: a, ssh: root@10.0.0.1:2200, gpu: A10, gpus: 2}
-  - {name: b, ssh: b-alias, gpu: A10, gpus: 4, shards: 2, model: org/other, benchmark: {runs: 5}}
+  - {name: b, ssh: b-alias, gpu: A10, gpus: 4, shards: 2, model: org/other, benchmark: {runs: 5}, provider: Lambda}
 """)
     a, b = load_inventory(path)
+    assert (a.provider, b.provider) == ("Massed Compute", "Lambda")
     assert (a.model, a.per_engine()[0].image, a.pull, a.network, a.num_shard) == ("org/model", DEFAULT_IMAGE, "missing", "host", 2)
     assert (a.engine, a.per_engine()[0].port) == ("tgi", 8080)
     assert a.benchmark.batch_sizes == (1, 4) and a.benchmark.runs == 3 and a.benchmark.decode_length == 8
@@ -89,6 +92,12 @@ hosts:
      "host name 'a' appears more than once"),
     ("hosts: [\n", "invalid YAML"),
     ("hostz: []\n", "unknown top-level key 'hostz' (did you mean 'hosts'?)"),
+    ("hosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m, provder: Lambda}\n",
+     "host 'a': unknown field 'provder' (did you mean 'provider'?)"),
+    ("defaults: {cloud: Lambda}\nhosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m}\n",
+     "defaults: unknown field 'cloud' (did you mean 'provider'?)"),
+    ("hosts:\n  - {name: a, ssh: x, gpu: A10, gpus: 1, model: m, provider: [Lambda]}\n",
+     "host 'a': field provider: ['Lambda'] is not text"),
 ])
 def test_errors_name_file_host_and_field(tmp_path, body, message):
     path = write(tmp_path, body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,10 @@ from collector.data.records import new_run
 from collector.data.schema import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
+# The columns schema version 2 added to runs.csv (serving benchmarks); version 3 added provider.
+V2_COLUMNS = ("benchmark_kind", "benchmark_tool", "benchmark_tool_version", "sweep_id", "status", "failure_reason",
+              "dataset", "input_len", "output_len", "range_ratio", "ignore_eos", "num_prompts", "request_rate",
+              "max_concurrency", "seed", "validity_flags", "validity_notes")
 
 
 def run(run_id: str, **extra) -> dict:
@@ -104,6 +109,31 @@ def test_unknown_schema_version_is_refused_with_advice(data_copy):
     (data_copy / "SCHEMA_VERSION").write_text(f"{SCHEMA_VERSION + 1}\n")
     with pytest.raises(GpubenchError, match="upgrade gpubench"):
         store.load(data_copy)
+
+
+def test_a_version_1_folder_still_loads(data_copy):
+    # gpubench before serving benchmarks: static-batch runs only, without the columns versions 2 and 3 added
+    with open(data_copy / "runs.csv", newline="") as f:
+        reader = csv.DictReader(f)
+        static = [r for r in reader if r["benchmark_kind"] == "static_batch"]
+    v1_columns = [c for c in reader.fieldnames or () if c not in V2_COLUMNS + ("provider",)]
+    with open(data_copy / "runs.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, v1_columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(static)
+    ids = {r["run_id"] for r in static}
+    with open(data_copy / "results.csv", newline="") as f:
+        kept = [r for r in csv.DictReader(f) if r["run_id"] in ids]
+    with open(data_copy / "results.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, list(kept[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(kept)
+    (data_copy / "SCHEMA_VERSION").write_text("1\n")
+    ds = store.load(data_copy)
+    assert "schema version 1 read as version 3" in ds.warnings[0]
+    assert len(ds.runs) == len(static) == 10
+    assert {(r.benchmark_kind, r.benchmark_tool, r.status, r.provider) for r in ds.runs} == {
+        ("static_batch", "text-generation-benchmark", "ok", None)}
 
 
 def test_missing_file_is_named(data_copy):

@@ -28,7 +28,11 @@ H100_C1, H100_C32 = "d1bf314ec4fb2cff", "63628f97e1373cd3"  # the 15:08 sweep's 
 EARLY_SWEEP, EARLY_C1, EARLY_C32 = "h100vllm0302swp", "h100vllm0302c01", "h100vllm0302c32"
 SERVING_RUNS = "serving/llama-3-3-70b-instruct/runs/index.html"
 LATER = {"gpu": "A30", "gpu_count": "8", "price_usd_per_hr": "1.5", "price_date": "2025-01-15",
-         "provider": "Example Cloud", "source_url": "https://example.org/a30-prices"}
+         "provider": "Massed Compute", "source_url": "https://example.org/a30-prices"}
+# Another provider's newer, cheaper 8x A30: the runs (all Massed Compute's, as the post's run they are copied from)
+# are never priced by it.
+OTHER = {"gpu": "A30", "gpu_count": "8", "price_usd_per_hr": "1.1", "price_date": "2025-02-01",
+         "provider": "Example Cloud", "source_url": "https://example.org/other-prices"}
 
 
 def _runs(rows: list[dict]) -> None:
@@ -62,7 +66,7 @@ def _prices(rows: list[dict]) -> None:
         if (r["gpu"], r["gpu_count"]) == ("H100", "2"):
             r["price_usd_per_hr"] = "6"  # the serving runs of 2026-07-16 (runs.csv: 5.46)
     rows[:] = [r for r in rows if (r["gpu"], r["gpu_count"]) != ("RTX A6000", "4")]
-    rows.append(LATER)
+    rows += [LATER, OTHER]
 
 
 def _no_recorded_price(rows: list[dict]) -> None:
@@ -114,12 +118,13 @@ def test_cost_comes_from_prices_csv(site):
     text = page_text(page)
     assert ("8x A30 · TGI 2.4.1 instance: $2.00/hr ($0.250 per GPU-hour, price of 2024-08-01 from Massed Compute: "
             "llama-3.1-70B.md in github.com/Massed-Compute/gpu-benchmark; snapshot at the run's date) · at today's "
-            "price: $1.50/hr (2025-01-15, Example Cloud)") in text
+            "price: $1.50/hr (2025-01-15, Massed Compute)") in text
     # the TGI 2.0.4 run (2024-06-03) predates every snapshot: priced at the first one after it, and says so
     assert "8x A30 · TGI 2.0.4 instance: $2.00/hr" in text and "snapshot after the run" in text
-    assert ("At today's price, the snapshot of 2025-01-15 from Example Cloud, source example.org/a30-prices: "
+    assert ("At today's price, the snapshot of 2025-01-15 from Massed Compute, source example.org/a30-prices: "
             "8x A30 · TGI (version not recorded) $1.50/h, 8x A30 · TGI 2.0.4 $1.50/h, 8x A30 · TGI 2.4.1 $1.50/h."
             ) in text
+    assert "Example Cloud" not in text  # its newer 1.10 $/h is another provider's: it prices none of these runs
 
 
 def test_serving_cost_comes_from_prices_csv(site):
@@ -206,7 +211,8 @@ def test_run_page(site):
     assert ["prefill_throughput_tok_per_s", "1", "150.00"] in numbers
     assert ("Priced at $2.00/h per instance: the snapshot of 2024-08-01 from Massed Compute (snapshot at the run's "
             "date)") in text
-    assert "At today's price: $1.50/h (snapshot of 2025-01-15 from Example Cloud" in text
+    assert "At today's price: $1.50/h (snapshot of 2025-01-15 from Massed Compute" in text
+    assert "Example Cloud" not in text and "$1.10" not in text  # another provider's price
     fields = {r[0]: r[1] for r in table_with(page, "Field")[1:]}
     assert fields["engine_version"] == "2.4.1" and fields["prefill_throughput_formula"] == "tok_per_s"
     assert 'href="../../data/raw/collected/a30-tgi-2.4.1.txt"' in page

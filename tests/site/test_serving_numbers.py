@@ -75,10 +75,11 @@ def test_sources_are_named_and_linked(bundled_site):
     assert ('href="https://github.com/Massed-Compute/gpu-benchmark/tree/2889e80/results/raw/llama-3-3-70b-instruct/'
             'gpu_2x_h100/20260716T150819Z"') in page
     text = page_text(page)
-    # prices.csv: 2x H100 5.46, 2x RTX PRO 6000 Blackwell 4.38 $/h on 2026-07-16, source the provider's API
-    assert ("Priced at the snapshot of 2026-07-16 (snapshot at the run's date), source Massed Compute "
-            "gpu_inventory_list API: 2x H100 · vLLM $5.46/h, 2x H100 · SGLang $5.46/h, 2x RTX PRO 6000 Blackwell · "
-            "vLLM $4.38/h, 2x RTX PRO 6000 Blackwell · SGLang $4.38/h.") in text
+    # prices.csv: 2x H100 5.46, 2x RTX PRO 6000 Blackwell 4.38 $/h on 2026-07-16 from Massed Compute, source the
+    # provider's API
+    assert ("Priced at the snapshot of 2026-07-16 from Massed Compute (snapshot at the run's date), source "
+            "Massed Compute gpu_inventory_list API: 2x H100 · vLLM $5.46/h, 2x H100 · SGLang $5.46/h, "
+            "2x RTX PRO 6000 Blackwell · vLLM $4.38/h, 2x RTX PRO 6000 Blackwell · SGLang $4.38/h.") in text
     t = table_with(page, "Engine and benchmark client")
     rows = {r[0]: r for r in t[1:]}
     assert rows["2x H100 · SGLang"][1] == "SGLang 0.5.14 measured with sglang.bench_serving"
