@@ -57,7 +57,6 @@ def on_config(config):
     generated = pages.build_pages(site, raw, empty=empty)
     _state.data_dir, _state.site, _state.raw, _state.empty = data_dir, site, raw, empty
     _state.pages = {p.path: p for p in generated}
-    _classic_scripts(config)
     # The run pages are left out of the navigation on purpose (thousands of them; the reports link to them).
     config.validation.nav.omitted_files = logging.DEBUG
     # Material shows nav titles as HTML: escape them (a model id from data/ is text, not markup).
@@ -66,15 +65,6 @@ def on_config(config):
     if str(data_dir) not in watch:
         config.watch.append(str(data_dir))
     return config
-
-
-def _classic_scripts(config) -> None:
-    """The chart scripts load as classic deferred scripts, not modules: browsers refuse module scripts from file://,
-    and a site opened from disk must still draw its charts. (mkdocs.yml may list them as modules.)"""
-    ours = {bundle.SITE_PATH, "assets/javascripts/charts.js"}
-    for script in config.extra_javascript:
-        if getattr(script, "path", script) in ours and hasattr(script, "type"):
-            script.type, script.defer = "", True
 
 
 def _escaped_nav(entries: list) -> list:

@@ -6,7 +6,7 @@
 // .gb-page-data (see site_src/chart_data.py) and are put together here. Charts on screen are drawn first, the others
 // one by one in the background (and at once when they scroll into view), each at the width its container has, so
 // a long report shows its first screen quickly and never freezes the page. Material's instant navigation swaps the
-// page without reloading scripts: drawing hangs off document$ (every page view) and re-runs when the light/dark
+// page without reloading scripts: drawing follows document$ (every page view) and re-runs when the light/dark
 // palette changes or the window's width does.
 (function () {
   "use strict";
@@ -361,14 +361,15 @@
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(drawAll, 250);
   });
-  // Material's document$ emits on every page view, but not on a page opened from disk (file://): then the page's
-  // own DOMContentLoaded draws the charts.
-  let viewed = false;
-  window.document$.subscribe(() => {
-    viewed = true;
-    drawAll();
+  // This script runs before Material's (see site_src/overrides/main.html): it draws the page's charts at once, then
+  // follows Material's page views (document$) once the theme is up: a view of the page already drawn (the first) is
+  // left alone.
+  // From disk (file://) there are no instant page views: each page is a fresh load.
+  drawAll();
+  document.addEventListener("DOMContentLoaded", () => {
+    const newPage = () => document.querySelector(".gb-page-data") !== page.el;
+    if (window.document$) window.document$.subscribe(() => newPage() && drawAll());
   });
-  document.addEventListener("DOMContentLoaded", () => setTimeout(() => viewed || drawAll(), 0));
   new MutationObserver((changes) => {
     if (changes.some((c) => c.attributeName === SCHEME)) drawAll();
   }).observe(document.body, { attributes: true, attributeFilter: [SCHEME] });
