@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 
 TEMPLATES: dict[str, str] = {}  # template name -> Vega-Lite JSON with placeholders, registered by the chart modules
 # The modules whose code writes templates: a change to any of them (or to Altair) makes new templates.

@@ -10,12 +10,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from collector.parsers.tgi_benchmark import (
-    BATCH_SIZE_FLAG,
-    PARAMETERS,
-    REVISION_FLAG,
-    parameter_flags,
-)
+from collector.parsers.tgi_benchmark import BATCH_SIZE_FLAG, PARAMETERS, REVISION_FLAG, parameter_flags
 
 SHARD_VAR = "$shard"
 TOKEN_VAR = "$token"

@@ -15,13 +15,7 @@ from pathlib import Path
 from collector.data import store
 from collector.data.errors import GpubenchError
 from collector.data.records import Run
-from collector.data.schema import (
-    GPU_SPECS_CSV,
-    PRICES_CSV,
-    RESULTS_CSV,
-    RUNS_CSV,
-    UNRELIABLE_STATS,
-)
+from collector.data.schema import GPU_SPECS_CSV, PRICES_CSV, RESULTS_CSV, RUNS_CSV, UNRELIABLE_STATS
 from collector.data.units import prefill_tok_per_s
 from site_src import model_info as mi
 from site_src.prices import UNPRICED, PriceBook, Priced

@@ -16,7 +16,7 @@ from site_src import model_info as mi
 from site_src.dataset import SCREEN_METRICS, ModelData, Series, SiteData
 from site_src.prices import price_sources, priced_view
 from site_src.render import Page, Renderer, num, usd
-from site_src.report_parts import (command_groups, memory_rows, metric_caption, model_headline, short_caption)
+from site_src.report_parts import command_groups, memory_rows, metric_caption, model_headline, short_caption
 from site_src.sources import provenance
 
 COST = "usd_per_m"  # the chart table's cost column: $ per million output tokens at each batch size

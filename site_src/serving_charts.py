@@ -10,7 +10,6 @@ Colours map series (GPU setup · engine) through ``ServingData.colours``.
 
 from __future__ import annotations
 
-
 import altair as alt
 
 from site_src.chart_data import template

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from site_src import run_pages
+from site_src import run_pages, serving_history
 from site_src import serving_analysis as sa
 from site_src import serving_charts as sc
-from site_src import serving_history
 from site_src import serving_points as points
 from site_src import serving_rows as rows
 from site_src.render import Page, Renderer, num, usd

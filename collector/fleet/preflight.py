@@ -98,5 +98,5 @@ def model_cached(facts: HostFacts, model: str) -> bool:
 
 
 def _last_line(text: str) -> str:
-    lines = [l.strip() for l in text.strip().splitlines() if l.strip()]
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[-1][-200:] if lines else "no output"

@@ -19,8 +19,8 @@ ERROR_WORDS = ("ERROR", "Error", "error", "failed", "Failed", "panicked")
 def failure_reason(log: str) -> str:
     """Why a server died, from its log: a known root cause (CUDA OOM, gated model, ...) if one is there, else the
     first error line (later ones tend to be generic, like `Error: ShardCannotStart`), else the last line."""
-    raw = [l for l in log.splitlines() if l.strip()]
-    lines = [log_message(l) for l in raw]
+    raw = [line for line in log.splitlines() if line.strip()]
+    lines = [log_message(line) for line in raw]
     for cause in ROOT_CAUSES:
         for line in lines:
             if cause in line:

@@ -176,7 +176,7 @@ def find_tables(lines: list[str], path: str) -> tuple[list[_Table], list[str]]:
 
 
 def _rest_is_blank(lines: list[str], start: int) -> bool:
-    return all(not l or l.startswith("```") for l in lines[start:])
+    return all(not line or line.startswith("```") for line in lines[start:])
 
 
 def parse_number(cell: str, unit: str, *, path: str, line: int, column: str) -> float | None:

@@ -7,7 +7,6 @@ import pytest
 
 from .fleet import Fleet, FleetFactory
 
-
 _summaries: list[str] = []
 
 

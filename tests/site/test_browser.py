@@ -6,9 +6,7 @@ target in the page. Screenshots go to test-output/site/."""
 from __future__ import annotations
 
 import pytest
-
-from sitetest import (OUTPUT, Watch, build, charts_in, copy_data, free_port, serve, site_pages,
-                      wait_for_charts)
+from sitetest import OUTPUT, Watch, build, charts_in, copy_data, free_port, serve, site_pages, wait_for_charts
 
 
 @pytest.fixture(scope="module")

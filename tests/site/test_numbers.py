@@ -11,7 +11,6 @@ import re
 from collections import defaultdict
 
 import pytest
-
 from sitetest import DATA, chart_specs, page_text, read, source_rows, table_with, tables
 
 REPORTS = {

@@ -7,9 +7,9 @@ import shutil
 import subprocess
 
 import pytest
+from sitetest import REPO, copy_data, edit_csv
 
 from collector.data.errors import GpubenchError
-from sitetest import REPO, copy_data, edit_csv
 from site_src import publish, serve
 
 GIT_ENV = {"GIT_AUTHOR_NAME": "gpubench test", "GIT_AUTHOR_EMAIL": "test@example.invalid",

@@ -8,9 +8,20 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from sitetest import (OUTPUT, Watch, build, chart_specs, copy_data, free_port, page_text, read, serve, table_with,
-                      tables, wait_for_charts)
+from sitetest import (
+    OUTPUT,
+    Watch,
+    build,
+    chart_specs,
+    copy_data,
+    free_port,
+    page_text,
+    read,
+    serve,
+    table_with,
+    tables,
+    wait_for_charts,
+)
 
 REPORT = "reports/llama-3-1-70b-instruct/"
 SERVING = "serving/llama-3-3-70b-instruct/"

@@ -10,9 +10,22 @@ from __future__ import annotations
 import urllib.request
 
 import pytest
-
-from sitetest import (DATA, Watch, add_csv_rows, build, chart_specs, copy_data, edit_csv, free_port, page_text,
-                      read, serve, table_with, tables, wait_for_charts)
+from sitetest import (
+    DATA,
+    Watch,
+    add_csv_rows,
+    build,
+    chart_specs,
+    copy_data,
+    edit_csv,
+    free_port,
+    page_text,
+    read,
+    serve,
+    table_with,
+    tables,
+    wait_for_charts,
+)
 
 REPORT = "reports/llama-3-1-70b-instruct/index.html"
 RUNS = "reports/llama-3-1-70b-instruct/runs/index.html"  # the report's history and every run

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from sitetest import Watch, build, copy_data, edit_csv, free_port, page_text, serve, site_pages, wait_for_charts
 
 LABEL = "<img src=x onerror=alert(1)>"

@@ -7,7 +7,7 @@ import json
 import math
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, assume
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from collector.data.errors import GpubenchError
