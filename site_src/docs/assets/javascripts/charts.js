@@ -319,11 +319,15 @@
         console.error("gpubench: chart " + el.id + " failed to render:", err);
       }
       if ((wasUrgent && queue.urgent.size === 0) || performance.now() - slice > SLICE) {
+        // On a first load this script runs before the theme's (see the end of this file): once the charts on screen
+        // are drawn, the theme sets itself up (search, navigation) before the charts off screen are drawn.
+        if (queue.urgent.size === 0 && document.readyState === "loading") await parsed;
         await yieldToBrowser();
         slice = performance.now();
       }
     }
   }
+  const parsed = new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }));
 
   // Draw (again) every chart of the page that is not drawn in the current palette at its current width.
   function drawAll() {
