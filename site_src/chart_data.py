@@ -20,7 +20,7 @@ from pathlib import Path
 
 TEMPLATES: dict[str, str] = {}  # template name -> Vega-Lite JSON with placeholders, registered by the chart modules
 # The modules whose code writes templates: a change to any of them (or to Altair) makes new templates.
-_WRITERS = ("charts.py", "serving_charts.py", "history.py")
+_WRITERS = ("charts.py", "serving_charts.py", "history.py", "serving_target.py")
 _disk: dict[str, str] | None = None
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import altair as alt
 
+from site_src.chart_data import template
 from site_src.charts import LOG_TICKS, log_scale
 
 TTFT, TPOT, SKIP_FLAGGED = "ttft_limit", "tpot_limit", "skip_flagged"
 BEST_COLOUR = "#2ea043"
 WIDE_ONLY = "gb_wide_only"  # a layer the page's script leaves out on narrow screens (the table holds the same)
 HEADLINE = "gb_headline"  # text the page's script moves over the axis labels on narrow screens, for its width
-_VALIDATED: set[int] = set()  # numbers of price sliders whose spec was checked against the schema in this process
 # A point no limit lets through sorts after every real cost (Vega sorts nulls unpredictably across versions).
 _NEVER = 1e300
 
@@ -25,8 +25,9 @@ def price_param(i: int) -> str:
     return f"price_{i}"
 
 
-def _controls(ttft: float, tpot: float, ttft_max: float, tpot_max: float, gpus: list[tuple[str, float | None]]) -> list:
-    """The inputs: latency limits, leaving flagged runs out, and one $/GPU-hour slider per GPU model."""
+def _controls(ttft, tpot, ttft_max, tpot_max, sliders: list[tuple]) -> list:
+    """The inputs: latency limits, leaving flagged runs out, and one $/GPU-hour slider per GPU model (its label,
+    value and top)."""
     params = [
         alt.param(name=TTFT, value=ttft, bind=alt.binding_range(min=10, max=ttft_max, step=10,
                                                                   name="TTFT p50 limit (ms) ")),
@@ -34,11 +35,10 @@ def _controls(ttft: float, tpot: float, ttft_max: float, tpot_max: float, gpus: 
                                                                   name="TPOT p50 limit (ms) ")),
         alt.param(name=SKIP_FLAGGED, value=False, bind=alt.binding_checkbox(name="Leave out runs with validity flags ")),
     ]
-    for i, (gpu, price) in enumerate(gpus):
-        top = max(10.0, round((price or 0) * 3, 0))
+    for i, (label, value, top) in enumerate(sliders):
         # Bind names are set as text by vega (textContent): a GPU name from data/ stays text.
-        params.append(alt.param(name=price_param(i), value=round(price, 4) if price else 0,
-                                bind=alt.binding_range(min=0, max=top, step=0.01, name=f"{gpu}: $/GPU-hour ")))
+        params.append(alt.param(name=price_param(i), value=value,
+                                bind=alt.binding_range(min=0, max=top, step=0.01, name=label)))
     return params
 
 
@@ -113,22 +113,53 @@ def _layers(series: list[str], colours: tuple[list, list]) -> list:
     return [points, levels, ring, verdict, headline]
 
 
+def _chart(series, colours: tuple, ttft, tpot, ttft_max, tpot_max, sliders: list[tuple], height) -> alt.LayerChart:
+    chart = alt.layer(*_layers(series, colours), data=alt.Data(name="rows"))
+    chart = _transforms(chart, len(sliders)).add_params(*_controls(ttft, tpot, ttft_max, tpot_max, sliders))
+    # Room above for the headline; the verdicts right of the plot count in its bounds, so autosize makes room.
+    return chart.properties(width="container", height=height, padding={"top": 62, "right": 5, "left": 5, "bottom": 5})
+
+
+def _build(n_gpus: int) -> dict:
+    """The chart with n_gpus price sliders, its values as placeholders (filled per page), checked against the schema.
+    The schema wants numbers where some placeholders go: the chart is built with a distinct odd number in each such
+    place, which is then swapped for its placeholder. Cached on disk like every template."""
+    numbers = {_ph(k): 101.125 + n for n, k in enumerate(("ttft", "tpot", "ttft_max", "tpot_max"))}
+    for i in range(n_gpus):
+        numbers.update({_ph(f"price_{i}"): 201.125 + i, _ph(f"top_{i}"): 301.125 + i})
+    sliders = [(_ph(f"gpu_{i}"), numbers[_ph(f"price_{i}")], numbers[_ph(f"top_{i}")]) for i in range(n_gpus)]
+    limits = [numbers[_ph(k)] for k in ("ttft", "tpot", "ttft_max", "tpot_max")]
+    spec = _chart([_ph("series")], ([_ph("cdomain")], [_ph("crange")]), *limits, sliders,
+                  100).to_dict(validate=True)  # each chart's own height replaces 100
+    spec.pop("config", None)
+    return _swap(spec, {number: name for name, number in numbers.items()})
+
+
+def _swap(obj, names: dict[float, str]):
+    if isinstance(obj, dict):
+        return {k: _swap(v, names) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_swap(v, names) for v in obj]
+    return names.get(obj, obj) if isinstance(obj, float) else obj
+
+
+def _ph(name: str) -> str:
+    """A placeholder of the template, filled per page."""
+    return f"__{name.upper()}__"
+
+
 def target_chart(rows: list[dict], *, series: list[str], colours: tuple[list, list],
                  gpus: list[tuple[str, float | None]], ttft: float, tpot: float) -> dict:
     """rows: the report's points (series, gpu_key: index into gpus, gpu_count, concurrency, level, ttft, tpot,
     tok_s, validity, flagged, flags, notes). gpus: (GPU model, $/GPU-hour from prices.csv or None)."""
     ttft_max = max([5000.0, 2 * ttft] + [2 * (r["ttft"] or 0) for r in rows])
     tpot_max = max([200.0, 2 * tpot] + [2 * (r["tpot"] or 0) for r in rows])
-    chart = alt.layer(*_layers(series, colours), data=alt.Data(name="rows"))
-    chart = _transforms(chart, len(gpus)).add_params(*_controls(ttft, tpot, round(ttft_max, -2), round(tpot_max),
-                                                                gpus))
-    # Room above for the headline; the verdicts right of the plot count in its bounds, so autosize makes room.
-    chart = chart.properties(width="container", height=44 * len(series) + 30,
-                             padding={"top": 62, "right": 5, "left": 5, "bottom": 5})
-    spec = chart.to_dict(validate=len(gpus) not in _VALIDATED)  # one check per shape: validating is slow
-    _VALIDATED.add(len(gpus))
-    spec.pop("config", None)
-    spec["gbRows"] = {"rows": rows}
-    spec["usermeta"] = {"gpubench": "target", "csv": {"filter": {}, "columns": [
-        "series", "concurrency", "ttft", "tpot", "tok_s", "gpu_count", "flags", "notes"]}}
-    return spec
+    subs = {_ph("series"): series, _ph("cdomain"): colours[0], _ph("crange"): colours[1], _ph("ttft"): ttft,
+            _ph("tpot"): tpot, _ph("ttft_max"): round(ttft_max, -2), _ph("tpot_max"): round(tpot_max)}
+    for i, (gpu, price) in enumerate(gpus):
+        subs.update({_ph(f"gpu_{i}"): f"{gpu}: $/GPU-hour ", _ph(f"price_{i}"): round(price, 4) if price else 0,
+                     _ph(f"top_{i}"): max(10.0, round((price or 0) * 3, 0))})
+    columns = ["series", "concurrency", "ttft", "tpot", "tok_s", "gpu_count", "flags", "notes"]
+    return {"gbTemplate": template(f"target|{len(gpus)}", lambda: _build(len(gpus))), "gbSubs": subs,
+            "gbRows": {"rows": rows}, "height": 44 * len(series) + 30,
+            "usermeta": {"gpubench": "target", "csv": {"filter": {}, "columns": columns}}}
