@@ -195,7 +195,7 @@ def main() -> None:
                   + ", ".join(f"{v} {ms:.0f} ms" for v, ms in themed.items()))
             print(f"{'page':<40} {'view':<40} {'charts':>6} {'first screen':>13} {'every chart':>12} "
                   f"{'/ floor':>8} {'beyond theme':>13}")
-            ok = True
+            ok = {visit: True for visit, _ in VISITS}
             for rel in pages:
                 n = chart_count(site, rel)
                 jumps = [j for j in (jump_once(browser, base + rel, n) for _ in range(args.repeat)) if j is not None]
@@ -208,11 +208,13 @@ def main() -> None:
                     ratio = f"{m['all'] / floors[m['visit']]:.1f}x" if m["all"] else ""
                     beyond = f"+{m['all'] - themed[m['visit']]:.0f} ms" if m["all"] else ""
                     print(f"{rel:<40} {view[:40]:<40} {m['n']:>6} {first:>13} {every:>12} {ratio:>8} {beyond:>13}")
-                    ok &= (m["first"] is None or m["first"] <= FIRST_SCREEN_S * 1000) and (
+                    ok[m["visit"]] &= (m["first"] is None or m["first"] <= FIRST_SCREEN_S * 1000) and (
                         m["all"] is None or m["all"] <= EVERY_CHART_S * 1000)
             browser.close()
-        print(f"target (first screen <= {FIRST_SCREEN_S} s, every chart <= {EVERY_CHART_S} s): "
-              f"{'met' if ok else 'NOT met'}")
+        for visit, met in ok.items():
+            print(f"target (first screen <= {FIRST_SCREEN_S} s, every chart <= {EVERY_CHART_S} s), {visit}: "
+                  f"{'met' if met else 'NOT met'}" + ("" if met or visit != "first visit" else
+                  f" (the site's chart-less page alone: {themed[visit]:.0f} ms)"))
 
 
 if __name__ == "__main__":
