@@ -9,6 +9,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from mutations import mutated
 
 from collector.data.errors import GpubenchError
 from collector.parsers.secrets import REDACTED, redact_text
@@ -65,41 +66,19 @@ def test_every_prefix_of_a_json_result(text, data):
     parse_or_own_error(text[:cut])
 
 
-@st.composite
-def mutated_fixture(draw):
-    text = draw(st.sampled_from(TEXTS))
-    for _ in range(draw(st.integers(1, 6))):
-        op = draw(st.sampled_from(["delete", "insert", "replace", "truncate", "swap_lines", "dup_line"]))
-        pos = draw(st.integers(0, max(0, len(text) - 1)))
-        if op == "delete":
-            text = text[:pos] + text[pos + draw(st.integers(1, 60)):]
-        elif op == "insert":
-            text = text[:pos] + draw(st.text(max_size=20)) + text[pos:]
-        elif op == "replace":
-            token = draw(st.sampled_from(['"', "{", "}", ":", ",", "\n", "\r", "\x1b[2K", "NaN", "Infinity", "-1",
-                                          "1e309", "null", "true", "[]", "=" * 50, "Namespace(", "inf", "x"]))
-            text = text[:pos] + token + text[pos + 1:]
-        elif op == "truncate":
-            text = text[:pos]
-        else:
-            lines = text.split("\n")
-            i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
-            if op == "swap_lines":
-                lines[i], lines[j] = lines[j], lines[i]
-            else:
-                lines.insert(j, lines[i])
-            text = "\n".join(lines)
-    return text
+# What a mutation puts in place of a character: the JSON's and the printed block's own tokens.
+TOKENS = ['"', "{", "}", ":", ",", "\n", "\r", "\x1b[2K", "NaN", "Infinity", "-1", "1e309", "null", "true", "[]",
+          "=" * 50, "Namespace(", "inf", "x"]
 
 
 @SETTINGS
-@given(mutated_fixture())
+@given(mutated(TEXTS, TOKENS, longest_cut=60))
 def test_mutated_real_files(text):
     parse_or_own_error(text)
 
 
 @SETTINGS
-@given(mutated_fixture())
+@given(mutated(TEXTS, TOKENS, longest_cut=60))
 def test_redaction_of_mutated_files_never_crashes_and_keeps_length_where_nothing_is_secret(text):
     try:
         redacted, paths = redact_text(text)

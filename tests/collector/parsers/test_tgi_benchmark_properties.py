@@ -6,6 +6,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from mutations import mutated
 
 from collector.data.errors import GpubenchError
 from collector.parsers.tgi_benchmark import parse_tgi_benchmark
@@ -40,40 +41,17 @@ def test_random_table_like_text(text):
     parse_or_own_error(text)
 
 
-@st.composite
-def mutated_fixture(draw):
-    text = draw(st.sampled_from(TEXTS))
-    for _ in range(draw(st.integers(1, 6))):
-        op = draw(st.sampled_from(["delete", "insert", "replace", "truncate", "swap_lines", "dup_line"]))
-        pos = draw(st.integers(0, max(0, len(text) - 1)))
-        if op == "delete":
-            text = text[:pos] + text[pos + draw(st.integers(1, 40)):]
-        elif op == "insert":
-            text = text[:pos] + draw(st.text(max_size=20)) + text[pos:]
-        elif op == "replace":
-            text = text[:pos] + draw(st.sampled_from(["|", " ", "\n", "NaN", "-", "\x1b[2J", "\r", "inf", "1e309"])) \
-                + text[pos + 1:]
-        elif op == "truncate":
-            text = text[:pos]
-        else:
-            lines = text.split("\n")
-            i, j = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
-            if op == "swap_lines":
-                lines[i], lines[j] = lines[j], lines[i]
-            else:
-                lines.insert(i, lines[j])
-            text = "\n".join(lines)
-    return text
+TOKENS = ["|", " ", "\n", "NaN", "-", "\x1b[2J", "\r", "inf", "1e309"]  # what a mutation puts for a character
 
 
 @SETTINGS
-@given(mutated_fixture())
+@given(mutated(TEXTS, TOKENS, longest_cut=40))
 def test_mutated_fixtures(text):
     parse_or_own_error(text)
 
 
 @SETTINGS
-@given(mutated_fixture())
+@given(mutated(TEXTS, TOKENS, longest_cut=40))
 def test_mutated_fixtures_as_crlf_bytes(text):
     parse_or_own_error(text.replace("\n", "\r\n").encode("utf-8", errors="surrogatepass"))
 
