@@ -41,13 +41,14 @@ def added_columns(from_version: int, table: str) -> dict[str, str]:
 
 def upgrade_text(text: str, table: str, from_version: int) -> str:
     """The CSV text of an older table with the columns later versions added (existing columns untouched)."""
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    if not rows:
+    first = next(csv.reader(io.StringIO(text, newline="")), None)  # the header decides; the rows only if needed
+    if not first:
         return text
-    header = [h.strip() for h in rows[0]]
+    header = [h.strip() for h in first]
     fills = {name: value for name, value in added_columns(from_version, table).items() if name not in header}
     if not fills:
         return text
+    rows = list(csv.reader(io.StringIO(text, newline="")))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header + list(fills))

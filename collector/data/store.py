@@ -115,6 +115,8 @@ def load(root: Path) -> Dataset:
                            "nothing lost); 'gpubench migrate' writes it so, keeping a backup")
 
     def table(name: str) -> list[Record]:
+        if version == SCHEMA_VERSION:
+            return read_table(root / name, name)
         return read_table(root / name, name, upgrade=lambda text: upgrade_text(text, name, version))
 
     run_rows = table(RUNS_CSV)
