@@ -206,6 +206,13 @@ def charts_in(site: Path, rel: str) -> int:
     return (site / rel / "index.html").read_text(encoding="utf-8").count('class="gb-chart"')
 
 
+def new_page(browser, width: int = 1280, height: int = 900):
+    """A fresh browser context (empty cache and storage), its page at this viewport, and a Watch on the page."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    return context, page, Watch(page)
+
+
 def wait_for_charts(page, scheme: str = "default", timeout: float = 60_000, count: int | None = None) -> list[dict]:
     """Wait until every chart container of the page is rendered in the given palette; return, per chart, its
     id, state, number of drawn marks and width. After an instant navigation pass `count`: until the new content

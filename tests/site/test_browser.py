@@ -6,7 +6,7 @@ target in the page. Screenshots go to test-output/site/."""
 from __future__ import annotations
 
 import pytest
-from sitetest import OUTPUT, Watch, build, charts_in, copy_data, free_port, serve, site_pages, wait_for_charts
+from sitetest import OUTPUT, Watch, build, charts_in, copy_data, free_port, new_page, serve, site_pages, wait_for_charts
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +62,7 @@ def test_every_page_renders_offline(served, browser):
 
 def test_charts_survive_instant_navigation_and_dark_mode(served, browser):
     site, url = served
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    watch = Watch(page)
+    context, page, watch = new_page(browser)
     page.goto(url, wait_until="load")
     wait_for_charts(page)
     page.evaluate("window.__gbMarker = 42")  # survives only if the next page comes without a reload
@@ -146,9 +144,7 @@ def _set(page, name: str, value: str) -> None:
 
 def test_latency_target_controls_recompute_in_the_page(served, browser):
     _, url = served
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    watch = Watch(page)
+    context, page, watch = new_page(browser)
     page.goto(url + SERVING, wait_until="load")
     wait_for_charts(page)
     # Defaults: TTFT p50 <= 1000 ms, TPOT p50 <= 50 ms; only the c1 runs of 2x H100 keep TPOT under 50 ms
@@ -196,9 +192,7 @@ def test_serving_pages_light_and_dark(served, browser):
     """Every serving page at 1280 px in both palettes (screenshots to look at), reached by instant navigation."""
     site, url = served
     OUTPUT.mkdir(parents=True, exist_ok=True)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    watch = Watch(page)
+    context, page, watch = new_page(browser)
     page.goto(url, wait_until="load")
     wait_for_charts(page)
     page.evaluate("window.__gbMarker = 7")

@@ -15,6 +15,7 @@ from sitetest import (
     chart_specs,
     copy_data,
     free_port,
+    new_page,
     page_text,
     read,
     serve,
@@ -212,9 +213,7 @@ def test_printing_expands_tables(served, browser):
 
 def test_site_opened_from_disk(served, browser):
     site, _ = served
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    watch = Watch(page)
+    context, page, watch = new_page(browser)
     page.goto((site / "index.html").as_uri(), wait_until="load")
     wait_for_charts(page)
     page.click(f"a.gb-card[href$='{REPORT}index.html']")  # a folder link, pointed at its index.html

@@ -12,13 +12,13 @@ import urllib.request
 import pytest
 from sitetest import (
     DATA,
-    Watch,
     add_csv_rows,
     build,
     chart_specs,
     copy_data,
     edit_csv,
     free_port,
+    new_page,
     page_text,
     read,
     serve,
@@ -258,9 +258,7 @@ def test_raw_files_are_shown_as_text_and_only_those_runs_cite(tmp_path):
 def test_history_chart_in_the_browser(site, browser):
     out, port = site
     with serve(out, port) as url:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        watch = Watch(page)
+        context, page, watch = new_page(browser)
         page.goto(url + "reports/llama-3-1-70b-instruct/runs/#8x-a30-tgi", wait_until="load")
         wait_for_charts(page)
         chart = page.locator(".gb-chart[data-rendered]", has_text="TGI 2.4.1: prefill counts prompt tokens/s")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sitetest import Watch, build, copy_data, edit_csv, free_port, page_text, serve, site_pages, wait_for_charts
+from sitetest import build, copy_data, edit_csv, free_port, new_page, page_text, serve, site_pages, wait_for_charts
 
 LABEL = "<img src=x onerror=alert(1)>"
 MODEL_TAIL = "<b onmouseover=alert(2)>Evil*_model_"
@@ -97,9 +97,7 @@ def test_model_id_is_text_in_nav_title_and_commands(hostile_site):
 def test_browser_shows_text_and_runs_nothing(hostile_site, browser):
     site, port = hostile_site
     with serve(site, port) as url:
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        watch = Watch(page)
+        context, page, watch = new_page(browser)
         hostile_runs = [p for p in site_pages(site, runs=True) if p.startswith("runs/")
                         and "&lt;img src=" in (site / p / "index.html").read_text(encoding="utf-8")]
         assert len(hostile_runs) >= 2  # the A30 run (static) and the L40S runs (serving) carry the label
