@@ -169,7 +169,8 @@ def _serving_sweep(rng, first: int, size: int, combo: tuple, engine: tuple, spec
         tpot = tpot1 * (1 + 0.03 * level)
         ttft = tpot * (3 + 0.4 * level)
         tok_s = level * 1000 / tpot * 0.92
-        for metric, v in (("ttft_ms", ttft), ("tpot_ms", tpot), ("itl_ms", tpot * 0.98), ("e2el_ms", ttft + 127 * tpot)):
+        latencies = (("ttft_ms", ttft), ("tpot_ms", tpot), ("itl_ms", tpot * 0.98), ("e2el_ms", ttft + 127 * tpot))
+        for metric, v in latencies:
             for stat, f in (("mean", 1.02), ("median", 1), ("std", 0.2), ("p90", 1.3), ("p95", 1.45), ("p99", 1.8)):
                 results.append({"run_id": run_id, "batch_size": None, "metric": metric, "stat": stat,
                                 "value": v * f})
