@@ -32,20 +32,13 @@ sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO / "tests" / "site"))
 
 import vl_convert  # noqa: E402
+from ideal_charts import at_screen_width  # noqa: E402
 from site_build import build, generate  # noqa: E402
 from sitetest import chart_specs, site_pages  # noqa: E402
 
 from site_src.bundle import vega_lite_version  # noqa: E402
 
-WIDTH = 487  # px: a chart's width on a 1280 px screen (Material's content column)
 TARGET = 1.5  # the site build's limit, as a multiple of the floor (bench/site_build.py)
-
-
-def sized(spec: dict) -> dict:
-    """The spec at a fixed width, as charts.js sets a 'container' width before drawing."""
-    if spec.get("width") == "container":
-        spec = {**spec, "width": WIDTH, "autosize": {"type": "fit-x", "contains": "padding"}}
-    return spec
 
 
 def spread(items: list, k: int) -> list:
@@ -95,7 +88,7 @@ def main() -> None:
                     for rel in site_pages(site, runs=True)}
         per_page = {rel: specs for rel, specs in per_page.items() if specs}
         charts = sum(len(specs) for specs in per_page.values())
-        sample = [sized(s) for specs in per_page.values() for s in spread(specs, args.sample)]
+        sample = [at_screen_width(s) for specs in per_page.values() for s in spread(specs, args.sample)]
         vl_convert.vegalite_to_svg(sample[0], vl_version=vega_lite_version())  # starts vl-convert's engine
         svg_ms, svg_kb = time_per_chart(sample, vl_convert.vegalite_to_svg)
         vega_ms, _ = time_per_chart(sample, vl_convert.vegalite_to_vega)

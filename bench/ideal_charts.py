@@ -59,10 +59,15 @@ def vega_only_bundle() -> str:
     return f'{COMPILE_HINT}\n(function () {{\n"use strict";\n{source}\n}})();\n'
 
 
-def compiled(spec: dict) -> dict:
+def at_screen_width(spec: dict) -> dict:
+    """The spec at a 1280 px screen's chart width, as charts.js sets a 'container' width before drawing."""
     if spec.get("width") == "container":
         spec = {**spec, "width": WIDTH, "autosize": {"type": "fit-x", "contains": "padding"}}
-    return vl_convert.vegalite_to_vega(spec, vl_version=vega_lite_version())
+    return spec
+
+
+def compiled(spec: dict) -> dict:
+    return vl_convert.vegalite_to_vega(at_screen_width(spec), vl_version=vega_lite_version())
 
 
 def make_ideal(site: Path, rel: str) -> str:
