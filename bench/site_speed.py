@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO / "bench"))
 sys.path.insert(0, str(REPO))
 
 from ideal_charts import make_ideal  # noqa: E402
-from sitetest import CHROMIUM, build, free_port, serve, site_pages  # noqa: E402
+from sitetest import CHROMIUM, build_for_port, serve, site_pages  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 900}
 FIRST_SCREEN_S, EVERY_CHART_S = 0.5, 1.0
@@ -200,9 +200,8 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="gpubench-speed-") as tmp:
-        port = free_port()
         site = Path(tmp) / "site"
-        build(args.data, site, site_url=f"http://127.0.0.1:{port}/")
+        port = build_for_port(args.data, site)
         (site / "bench-empty.html").write_text("<!doctype html><title>empty</title><p>empty</p>\n")
         (site / "bench-theme.html").write_text(theme_only(site / "404.html"))
         pages = args.pages or default_pages(site)

@@ -61,6 +61,14 @@ def build(data_dir: Path, site_dir: Path, *, site_url: str | None = None, env: d
     return proc
 
 
+def build_for_port(data_dir: Path, site_dir: Path) -> int:
+    """Builds the site for a free port on 127.0.0.1 and returns the port: `serve(site_dir, port)` then serves it at
+    the address it was built for (the sitemap's URLs must match it for Material's instant navigation)."""
+    port = free_port()
+    build(data_dir, site_dir, site_url=f"http://127.0.0.1:{port}/")
+    return port
+
+
 def source_rows() -> list[dict]:
     """The published figures the bundled data was transcribed from, one row per model, setup and batch size."""
     with SOURCE_CSV.open(newline="", encoding="utf-8") as f:

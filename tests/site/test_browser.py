@@ -6,7 +6,7 @@ target in the page. Screenshots go to test-output/site/."""
 from __future__ import annotations
 
 import pytest
-from sitetest import OUTPUT, Watch, build, charts_in, copy_data, free_port, new_page, serve, site_pages, wait_for_charts
+from sitetest import OUTPUT, Watch, build_for_port, charts_in, copy_data, new_page, serve, site_pages, wait_for_charts
 
 
 @pytest.fixture(scope="module")
@@ -14,9 +14,8 @@ def served(tmp_path_factory):
     """The bundled data's site, built for and served at its own 127.0.0.1 address (sitemap URLs must match it
     for instant navigation)."""
     base = tmp_path_factory.mktemp("browser")
-    port = free_port()
     site = base / "site"
-    build(copy_data(base / "data"), site, site_url=f"http://127.0.0.1:{port}/")
+    port = build_for_port(copy_data(base / "data"), site)
     with serve(site, port) as url:
         yield site, url
 

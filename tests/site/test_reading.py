@@ -11,10 +11,9 @@ import pytest
 from sitetest import (
     OUTPUT,
     Watch,
-    build,
+    build_for_port,
     chart_specs,
     copy_data,
-    free_port,
     new_page,
     page_text,
     read,
@@ -31,9 +30,8 @@ SERVING = "serving/llama-3-3-70b-instruct/"
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     base = tmp_path_factory.mktemp("reading")
-    port = free_port()
     site = base / "site"
-    build(copy_data(base / "data", raw=True), site, site_url=f"http://127.0.0.1:{port}/")
+    port = build_for_port(copy_data(base / "data", raw=True), site)
     with serve(site, port) as url:
         yield site, url
 

@@ -14,10 +14,10 @@ from sitetest import (
     DATA,
     add_csv_rows,
     build,
+    build_for_port,
     chart_specs,
     copy_data,
     edit_csv,
-    free_port,
     new_page,
     page_text,
     read,
@@ -103,10 +103,8 @@ def site(tmp_path_factory):
     (data / "raw" / "collected").mkdir()
     (data / OLD_RAW).write_bytes(b"an older output\n")
     (data / NEW_RAW).write_bytes(NEW_RAW_TEXT)
-    port = free_port()
     out = base / "site"
-    build(data, out, site_url=f"http://127.0.0.1:{port}/")
-    return out, port
+    return out, build_for_port(data, out)
 
 
 def test_cost_comes_from_prices_csv(site):

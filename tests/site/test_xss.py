@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sitetest import build, copy_data, edit_csv, free_port, new_page, page_text, serve, site_pages, wait_for_charts
+from sitetest import build_for_port, copy_data, edit_csv, new_page, page_text, serve, site_pages, wait_for_charts
 
 LABEL = "<img src=x onerror=alert(1)>"
 MODEL_TAIL = "<b onmouseover=alert(2)>Evil*_model_"
@@ -43,10 +43,8 @@ def hostile_site(tmp_path_factory):
     base = tmp_path_factory.mktemp("xss")
     data = copy_data(base / "data")
     edit_csv(data / "runs.csv", hostile)
-    port = free_port()
     site = base / "site"
-    build(data, site, site_url=f"http://127.0.0.1:{port}/")
-    return site, port
+    return site, build_for_port(data, site)
 
 
 def test_html_holds_the_label_as_escaped_text(hostile_site):
